@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { VouchError } from './errors.js';
+
+export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha384', 'sha512'];
+
+/** Resolves a user-facing name (`sha256`, `SHA2_256`, `SHA-256`); SHA-1 and anything unknown are refused. */
+export function parseDigestAlgorithm(name: string): DigestAlgorithm {
+  const n = name.toLowerCase().replace(/[-_]/g, '');
+  switch (n) {
+    case 'sha256':
+    case 'sha2256':
+      return 'sha256';
+    case 'sha384':
+    case 'sha2384':
+      return 'sha384';
+    case 'sha512':
+    case 'sha2512':
+      return 'sha512';
+    default:
+      throw new VouchError('ERR_DIGEST_UNSUPPORTED', `digest algorithm "${name}" is not supported`);
+  }
+}
+
+export function digestBytes(alg: DigestAlgorithm, data: Uint8Array | string): Buffer {
+  return createHash(alg).update(data).digest();
+}
+
+// 1 MiB reads: large enough that per-chunk overhead vanishes against hashing cost, small enough for constant memory.
+const CHUNK = 1 << 20;
+
+/** Streams a file of any size through one or more hashes in constant memory. */
+export async function digestFile<A extends DigestAlgorithm>(
+  path: string,
+  algs: readonly A[] = ['sha256' as A],
+): Promise<Record<A, Buffer>> {
+  const hashes = algs.map((a) => createHash(a));
+  try {
+    const stream = createReadStream(path, { highWaterMark: CHUNK });
+    for await (const chunk of stream) for (const h of hashes) h.update(chunk as Buffer);
+  } catch (e) {
+    throw new VouchError(
+      'ERR_INPUT_UNREADABLE',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const out = {} as Record<A, Buffer>;
+  algs.forEach((a, i) => {
+    out[a] = (hashes[i] as ReturnType<typeof createHash>).digest();
+  });
+  return out;
+}

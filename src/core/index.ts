@@ -1,0 +1,18 @@
+export {
+  DIGEST_ALGORITHMS,
+  type DigestAlgorithm,
+  digestBytes,
+  digestFile,
+  parseDigestAlgorithm,
+} from './digest.js';
+export { bytesEqual, decodeUtf8, fromBase64, fromHex, toBase64, toHex } from './encoding.js';
+export {
+  ERROR_CODES,
+  type ErrorCategory,
+  isVouchError,
+  VouchError,
+  type VouchErrorCode,
+  wrapError,
+} from './errors.js';
+export { DEFAULT_MAX_INPUT, readInput, writeFileAtomic } from './io.js';
+export { canonicalJson, isRecord, type JsonValue, parseJson } from './json.js';

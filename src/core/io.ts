@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { VouchError } from './errors.js';
+
+/** Inputs larger than this are refused before they are read (JSON documents, keys, signatures). */
+export const DEFAULT_MAX_INPUT = 64 * 1024 * 1024;
+
+/** Reads a whole small file (bundle, key, signature) with a size cap checked before reading. */
+export async function readInput(path: string, maxBytes = DEFAULT_MAX_INPUT): Promise<Buffer> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new VouchError('ERR_INPUT_UNREADABLE', `${path} is not a regular file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof VouchError) throw e;
+    throw new VouchError(
+      'ERR_INPUT_UNREADABLE',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (size > maxBytes) {
+    throw new VouchError('ERR_INPUT_TOO_LARGE', `${path} is ${size} bytes; the limit is ${maxBytes}`, {
+      details: { path, size, limit: maxBytes },
+    });
+  }
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new VouchError(
+      'ERR_INPUT_UNREADABLE',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * Writes a file atomically: a temporary sibling is written, flushed and renamed, so a reader never sees
+ * half a file and a failure leaves nothing behind. `mode` applies to secrets (0o600 for private keys).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { mode?: number; overwrite?: boolean } = {},
+): Promise<void> {
+  if (opts.overwrite === false) {
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new VouchError('ERR_OUTPUT_EXISTS', `${path} already exists`);
+  }
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data, { mode: opts.mode ?? 0o644, flag: 'wx' });
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new VouchError(
+      'ERR_OUTPUT_WRITE',
+      `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}

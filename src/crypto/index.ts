@@ -1,0 +1,21 @@
+export {
+  ALGORITHMS,
+  type Algorithm,
+  type AlgorithmId,
+  algorithmForKey,
+  algorithmFromSigstore,
+  getAlgorithm,
+  SIGNING_ALGORITHMS,
+} from './algorithms.js';
+export { type KeyRefOptions, parseKeyRef, publicKeyFromRef, signerFromRef } from './keyref.js';
+export {
+  exportPrivateKeyPem,
+  exportPublicKeyPem,
+  generateKeyPair,
+  type KeyPair,
+  keyIdOf,
+  loadPrivateKey,
+  loadPublicKey,
+} from './keys.js';
+export { signBytes, verifyBytes, verifyWithKey } from './signature.js';
+export { createFileSigner, FileSigner, type Signer } from './signer.js';

@@ -1,0 +1,73 @@
+import { constants, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { VouchError } from '../core/index.js';
+import { type Algorithm, algorithmForKey } from './algorithms.js';
+
+function checkKey(alg: Algorithm, key: KeyObject): void {
+  const type = key.asymmetricKeyType === 'rsa-pss' ? 'rsa' : key.asymmetricKeyType;
+  if (type !== alg.keyType) {
+    throw new VouchError(
+      'ERR_KEY_MISMATCH',
+      `a ${key.asymmetricKeyType ?? 'unknown'} key cannot be used with ${alg.id}`,
+    );
+  }
+  if (alg.curve !== undefined && key.asymmetricKeyDetails?.namedCurve !== alg.curve) {
+    throw new VouchError(
+      'ERR_KEY_MISMATCH',
+      `key curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'} does not match ${alg.id}`,
+    );
+  }
+  if (alg.minBits !== undefined && (key.asymmetricKeyDetails?.modulusLength ?? 0) < alg.minBits) {
+    throw new VouchError(
+      'ERR_ALG_WEAK',
+      `RSA key of ${key.asymmetricKeyDetails?.modulusLength ?? 0} bits is refused`,
+    );
+  }
+}
+
+function keyInput(alg: Algorithm, key: KeyObject) {
+  if (alg.padding === 'pss') {
+    // RFC 8017 §9.1: salt length = digest length, the common interoperable choice (cosign, Go, openssl -sigopt).
+    return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+  }
+  if (alg.padding === 'pkcs1') return { key, padding: constants.RSA_PKCS1_PADDING };
+  return key;
+}
+
+/** Signs `data` (the message, not a digest). ECDSA signatures are ASN.1 DER, as Sigstore and X.509 expect. */
+export function signBytes(alg: Algorithm, privateKey: KeyObject, data: Uint8Array): Buffer {
+  checkKey(alg, privateKey);
+  return nodeSign(alg.hash, data, keyInput(alg, privateKey));
+}
+
+/**
+ * Verifies a signature over `data`. Returns false for a bad signature and never lets a crypto-library
+ * exception decide the outcome (STYLE §5); a key that does not fit the algorithm is a coded error.
+ */
+export function verifyBytes(
+  alg: Algorithm,
+  publicKey: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  checkKey(alg, publicKey);
+  try {
+    return nodeVerify(alg.hash, data, keyInput(alg, publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Verifies with the algorithm the key implies; RSA keys try PSS then PKCS#1 v1.5 only when `rsaAny` is set. */
+export function verifyWithKey(
+  publicKey: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+  opts: { rsaAny?: boolean } = {},
+): boolean {
+  const alg = algorithmForKey(publicKey);
+  if (verifyBytes(alg, publicKey, data, signature)) return true;
+  if (opts.rsaAny === true && alg.keyType === 'rsa') {
+    return verifyBytes(algorithmForKey(publicKey, 'pkcs1'), publicKey, data, signature);
+  }
+  return false;
+}

@@ -1,0 +1,45 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { Algorithm } from './algorithms.js';
+import { algorithmForKey } from './algorithms.js';
+import { keyIdOf } from './keys.js';
+import { signBytes } from './signature.js';
+
+/**
+ * A signing backend: bytes in, signature bytes out. Implementations (`FileSigner` here; `Pkcs11Signer` and
+ * the signing-service signer later) MUST never expose private key material through this interface.
+ */
+export interface Signer {
+  /** Hex SHA-256 of the SPKI DER of the public key. */
+  readonly keyId: string;
+  readonly algorithm: Algorithm;
+  publicKey(): Promise<KeyObject>;
+  /** Signs the message itself (hashing is the algorithm's business). ECDSA output is DER. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A signer over an in-memory private key (read from a file or an environment variable). */
+export class FileSigner implements Signer {
+  readonly keyId: string;
+  readonly algorithm: Algorithm;
+  readonly #privateKey: KeyObject;
+  readonly #publicKey: KeyObject;
+
+  constructor(privateKey: KeyObject, algorithm: Algorithm = algorithmForKey(privateKey)) {
+    this.#privateKey = privateKey;
+    this.#publicKey = createPublicKey(privateKey);
+    this.algorithm = algorithm;
+    this.keyId = keyIdOf(this.#publicKey);
+  }
+
+  async publicKey(): Promise<KeyObject> {
+    return this.#publicKey;
+  }
+
+  async sign(data: Uint8Array): Promise<Uint8Array> {
+    return signBytes(this.algorithm, this.#privateKey, data);
+  }
+}
+
+export function createFileSigner(privateKey: KeyObject, algorithm?: Algorithm): FileSigner {
+  return new FileSigner(privateKey, algorithm);
+}
