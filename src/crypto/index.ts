@@ -7,6 +7,15 @@ export {
   getAlgorithm,
   SIGNING_ALGORITHMS,
 } from './algorithms.js';
+export {
+  type Artifact,
+  type ArtifactSignature,
+  artifactDigest,
+  describeArtifact,
+  parseArtifactRef,
+  signArtifact,
+  verifyArtifact,
+} from './artifact.js';
 export { type KeyRefOptions, parseKeyRef, publicKeyFromRef, signerFromRef } from './keyref.js';
 export {
   exportPrivateKeyPem,
@@ -17,5 +26,6 @@ export {
   loadPrivateKey,
   loadPublicKey,
 } from './keys.js';
-export { signBytes, verifyBytes, verifyWithKey } from './signature.js';
+export { verifyDigestEcdsa } from './prehash.js';
+export { assertKeyFits, signBytes, verifyBytes, verifyWithKey } from './signature.js';
 export { createFileSigner, FileSigner, type Signer } from './signer.js';

@@ -2,7 +2,8 @@ import { constants, type KeyObject, sign as nodeSign, verify as nodeVerify } fro
 import { VouchError } from '../core/index.js';
 import { type Algorithm, algorithmForKey } from './algorithms.js';
 
-function checkKey(alg: Algorithm, key: KeyObject): void {
+/** Throws ERR_KEY_MISMATCH / ERR_ALG_WEAK when a key does not fit an algorithm row. */
+export function assertKeyFits(alg: Algorithm, key: KeyObject): void {
   const type = key.asymmetricKeyType === 'rsa-pss' ? 'rsa' : key.asymmetricKeyType;
   if (type !== alg.keyType) {
     throw new VouchError(
@@ -35,7 +36,7 @@ function keyInput(alg: Algorithm, key: KeyObject) {
 
 /** Signs `data` (the message, not a digest). ECDSA signatures are ASN.1 DER, as Sigstore and X.509 expect. */
 export function signBytes(alg: Algorithm, privateKey: KeyObject, data: Uint8Array): Buffer {
-  checkKey(alg, privateKey);
+  assertKeyFits(alg, privateKey);
   return nodeSign(alg.hash, data, keyInput(alg, privateKey));
 }
 
@@ -49,7 +50,7 @@ export function verifyBytes(
   data: Uint8Array,
   signature: Uint8Array,
 ): boolean {
-  checkKey(alg, publicKey);
+  assertKeyFits(alg, publicKey);
   try {
     return nodeVerify(alg.hash, data, keyInput(alg, publicKey), signature);
   } catch {

@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Algorithm } from './algorithms.js';
 import { algorithmForKey } from './algorithms.js';
 import { keyIdOf } from './keys.js';
+import { canUseDigest, signDigestEcdsa } from './prehash.js';
 import { signBytes } from './signature.js';
 
 /**
@@ -15,6 +16,11 @@ export interface Signer {
   publicKey(): Promise<KeyObject>;
   /** Signs the message itself (hashing is the algorithm's business). ECDSA output is DER. */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Signs a digest the caller computed (ECDSA only, where signing a digest is the same primitive). Lets a
+   * huge file be signed in constant memory; absent where the backend cannot.
+   */
+  readonly signDigest?: ((hash: 'sha256' | 'sha384', digest: Uint8Array) => Promise<Uint8Array>) | undefined;
 }
 
 /** A signer over an in-memory private key (read from a file or an environment variable). */
@@ -29,6 +35,16 @@ export class FileSigner implements Signer {
     this.#publicKey = createPublicKey(privateKey);
     this.algorithm = algorithm;
     this.keyId = keyIdOf(this.#publicKey);
+    if (canUseDigest(algorithm)) {
+      const key = privateKey;
+      this.signDigest = async (hash, digest) => {
+        if (hash !== algorithm.hash)
+          throw new TypeError(`${algorithm.id} signs ${algorithm.hash ?? ''} digests`);
+        return signDigestEcdsa(algorithm, key, digest);
+      };
+    } else {
+      this.signDigest = undefined;
+    }
   }
 
   async publicKey(): Promise<KeyObject> {
@@ -38,6 +54,8 @@ export class FileSigner implements Signer {
   async sign(data: Uint8Array): Promise<Uint8Array> {
     return signBytes(this.algorithm, this.#privateKey, data);
   }
+
+  readonly signDigest: Signer['signDigest'];
 }
 
 export function createFileSigner(privateKey: KeyObject, algorithm?: Algorithm): FileSigner {
