@@ -77,3 +77,14 @@ export async function writeFileAtomic(
     );
   }
 }
+
+/** Refuses up front when any output exists, so a command writing several files writes all or none. */
+export async function assertAbsent(paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    const exists = await stat(p).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new VouchError('ERR_OUTPUT_EXISTS', `${p} already exists (use --force to overwrite)`);
+  }
+}
