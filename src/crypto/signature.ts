@@ -2,8 +2,12 @@ import { constants, type KeyObject, sign as nodeSign, verify as nodeVerify } fro
 import { VouchError } from '../core/index.js';
 import { type Algorithm, algorithmForKey } from './algorithms.js';
 
+// A key that fitted a row once fits it forever; reading asymmetricKeyDetails builds an object per call.
+const fitted = new WeakMap<KeyObject, Algorithm>();
+
 /** Throws ERR_KEY_MISMATCH / ERR_ALG_WEAK when a key does not fit an algorithm row. */
 export function assertKeyFits(alg: Algorithm, key: KeyObject): void {
+  if (fitted.get(key) === alg) return;
   const type = key.asymmetricKeyType === 'rsa-pss' ? 'rsa' : key.asymmetricKeyType;
   if (type !== alg.keyType) {
     throw new VouchError(
@@ -11,26 +15,28 @@ export function assertKeyFits(alg: Algorithm, key: KeyObject): void {
       `a ${key.asymmetricKeyType ?? 'unknown'} key cannot be used with ${alg.id}`,
     );
   }
-  if (alg.curve !== undefined && key.asymmetricKeyDetails?.namedCurve !== alg.curve) {
+  const details = key.asymmetricKeyDetails;
+  if (alg.curve !== undefined && details?.namedCurve !== alg.curve) {
     throw new VouchError(
       'ERR_KEY_MISMATCH',
-      `key curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'} does not match ${alg.id}`,
+      `key curve ${details?.namedCurve ?? '?'} does not match ${alg.id}`,
     );
   }
-  if (alg.minBits !== undefined && (key.asymmetricKeyDetails?.modulusLength ?? 0) < alg.minBits) {
-    throw new VouchError(
-      'ERR_ALG_WEAK',
-      `RSA key of ${key.asymmetricKeyDetails?.modulusLength ?? 0} bits is refused`,
-    );
+  if (alg.minBits !== undefined && (details?.modulusLength ?? 0) < alg.minBits) {
+    throw new VouchError('ERR_ALG_WEAK', `RSA key of ${details?.modulusLength ?? 0} bits is refused`);
   }
+  fitted.set(key, alg);
 }
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+const PKCS1 = { padding: constants.RSA_PKCS1_PADDING };
 
 function keyInput(alg: Algorithm, key: KeyObject) {
   if (alg.padding === 'pss') {
     // RFC 8017 §9.1: salt length = digest length, the common interoperable choice (cosign, Go, openssl -sigopt).
-    return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+    return { key, ...PSS };
   }
-  if (alg.padding === 'pkcs1') return { key, padding: constants.RSA_PKCS1_PADDING };
+  if (alg.padding === 'pkcs1') return { key, ...PKCS1 };
   return key;
 }
 
