@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   ERR_ALG_UNSUPPORTED: 'usage',
   ERR_ALG_WEAK: 'usage',
   ERR_KEY_PASSWORD_MISSING: 'usage',
+  ERR_PGP_KEY_UNUSABLE: 'usage',
   ERR_OUTPUT_EXISTS: 'usage',
 
   // input: something read was unreadable, malformed, too large or of the wrong kind

@@ -26,6 +26,16 @@ export {
   loadPrivateKey,
   loadPublicKey,
 } from './keys.js';
+export {
+  describeOpenPgpKeys,
+  type GeneratedOpenPgpKey,
+  generateOpenPgpKey,
+  type OpenPgpContent,
+  type OpenPgpKeyInfo,
+  type OpenPgpVerification,
+  signOpenPgpDetached,
+  verifyOpenPgpDetached,
+} from './openpgp.js';
 export { verifyDigestEcdsa } from './prehash.js';
 export { assertKeyFits, signBytes, verifyBytes, verifyWithKey } from './signature.js';
 export { createFileSigner, FileSigner, type Signer } from './signer.js';
