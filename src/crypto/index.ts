@@ -39,3 +39,12 @@ export {
 export { verifyDigestEcdsa } from './prehash.js';
 export { assertKeyFits, signBytes, verifyBytes, verifyWithKey } from './signature.js';
 export { createFileSigner, FileSigner, type Signer } from './signer.js';
+export {
+  EKU_CODE_SIGNING,
+  EKU_TIME_STAMPING,
+  parseCertificate,
+  parseCertificates,
+  verifyAlgorithmSignature,
+  verifyCertificateChain,
+  type X509Certificate,
+} from './x509.js';
