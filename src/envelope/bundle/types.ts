@@ -7,6 +7,8 @@
 export const BUNDLE_V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
 export const BUNDLE_V02 = 'application/vnd.dev.sigstore.bundle+json;version=0.2';
 export const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+/** The v0.3 media type in the older spelling, which protobuf-specs says clients must still accept. */
+export const BUNDLE_V03_LEGACY = 'application/vnd.dev.sigstore.bundle+json;version=0.3';
 
 export type BundleVersion = '0.1' | '0.2' | '0.3';
 
