@@ -22,7 +22,14 @@ import { expectCode, VECTORS } from '../helpers.js';
 
 const DIR = join(VECTORS, 'in-toto');
 const read = (...p: string[]) => readFileSync(join(DIR, ...p));
-const json = (...p: string[]) => JSON.parse(read(...p).toString('utf8')) as Record<string, unknown>;
+interface RawDoc {
+  predicateType?: unknown;
+  predicate?: unknown;
+  subject?: unknown[];
+  digest?: unknown;
+  [k: string]: unknown;
+}
+const json = (...p: string[]) => JSON.parse(read(...p).toString('utf8')) as RawDoc;
 const sha = (alg: 'sha256' | 'sha512', data: Uint8Array) => createHash(alg).update(data).digest();
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 
@@ -41,16 +48,16 @@ describe('envelope/intoto: spec examples (in-toto/attestation spec/v1, predicate
       const raw = json('spec-examples', f);
       const st = parseStatement(read('spec-examples', f));
       assert.equal(st._type, STATEMENT_V1);
-      assert.equal(st.predicateType, raw['predicateType']);
-      assert.deepEqual(st.predicate, raw['predicate']);
-      assert.equal(st.subject.length, (raw['subject'] as unknown[]).length);
+      assert.equal(st.predicateType, raw.predicateType);
+      assert.deepEqual(st.predicate, raw.predicate);
+      assert.equal(st.subject.length, raw.subject?.length);
     });
   }
 
   // A subject MUST have a digest (statement.md); a descriptor in general needs only uri, digest or content.
   for (const f of descriptors) {
     const rd = json('spec-examples', f);
-    const hasDigest = rd['digest'] !== undefined;
+    const hasDigest = rd.digest !== undefined;
     it(`${f} ${hasDigest ? 'is accepted' : 'is refused'} as a statement subject`, async () => {
       const payload = bytes({ _type: STATEMENT_V1, subject: [rd], predicateType: 'https://example.com/p' });
       if (!hasDigest) return expectCode(() => parseStatement(payload), 'ERR_INTOTO_MALFORMED');
