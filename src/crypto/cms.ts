@@ -93,7 +93,7 @@ function profileFor(key: KeyObject): SigningProfile {
       };
     }
     case 'rsa':
-      // PKCS #1 v1.5 (RFC 5754 §3.2), not PSS: it is what openssl, Windows and Java verifiers expect in CMS.
+      // PKCS #1 v1.5 (RFC 5754 §3.2), not PSS: what `openssl cms -sign` itself makes, the widely verified form.
       if (key.asymmetricKeyType === 'rsa-pss') {
         throw new VouchError(
           'ERR_ALG_UNSUPPORTED',
@@ -118,7 +118,7 @@ function profileFor(key: KeyObject): SigningProfile {
   }
 }
 
-/** RFC 5652 §11.3: UTCTime for 1950–2049, GeneralizedTime otherwise; whole seconds (DER, X.690 §11.7). */
+/** RFC 5652 §11.3: UTCTime for 1950–2049, GeneralizedTime otherwise; whole seconds, as UTCTime has no fractions. */
 function timeValue(date: Date): asn1js.UTCTime | asn1js.GeneralizedTime {
   const valueDate = new Date(Math.floor(date.getTime() / 1000) * 1000);
   const year = valueDate.getUTCFullYear();
@@ -218,7 +218,7 @@ async function contentDigest(content: CmsContent, alg: DigestAlgorithm): Promise
 // ---------------------------------------------------------------------------------------------------------
 // Verification. Everything below reads attacker-controlled bytes.
 
-// RFC 7468 §8 names the label "CMS"; "PKCS7" is what openssl writes.
+// RFC 7468 §9 names the label "CMS" (what `openssl cms` writes); §8's "PKCS7" is what older tools write.
 const PEM = /^-----BEGIN (CMS|PKCS7|PKCS #7 SIGNED DATA)-----([A-Za-z0-9+/=\s]*)-----END \1-----$/;
 
 function decodeInput(input: Uint8Array | string): Uint8Array {
@@ -419,8 +419,8 @@ export async function verifyCmsDetached(
   if (si === undefined || more.length > 0) {
     throw malformed(`expected one signer, found ${signedData.signerInfos.length}`);
   }
-  // Without signed attributes the signature would cover the content itself (§5.4), which then could not be
-  // streamed through one digest; openssl always adds them unless told -noattr.
+  // Without signed attributes the signature covers the content itself (§5.4). Vouch requires them (openssl
+  // adds them unless told -noattr), so the content is only ever digested, once, after every other check.
   const attrs = si.signedAttrs?.attributes;
   if (si.signedAttrs === undefined || attrs === undefined || attrs.length === 0) {
     throw malformed('signed attributes are required');

@@ -292,7 +292,7 @@ export async function describeOpenPgpKeys(publicKeys: string | Uint8Array): Prom
  * Verifies a detached OpenPGP signature (armored or binary) over `content` against the given public keys,
  * which are the caller's trust decision. The signing key must have been valid (not expired, not revoked)
  * when the signature was made; a hard revocation (compromise, or no reason given) voids every signature
- * (RFC 9580 §5.2.3.31). The signature must not be dated after `at` (default now).
+ * (the Reason for Revocation subpacket, RFC 9580 §5.2.3). The signature must not be dated after `at` (default now).
  *
  * The signature and keys are attacker-controlled input: every parse failure is ERR_PGP_MALFORMED, every
  * failed check ERR_PGP_SIGNATURE, and openpgp's exceptions never decide the outcome on their own.

@@ -476,6 +476,24 @@ describe('crypto/cms: rejections', () => {
     }
   });
 
+  it('a CMSAlgorithmProtection attribute naming another digest is refused (RFC 6211)', async () => {
+    const sha256Oid = Buffer.from('0609608648016503040201', 'hex');
+    const bytes = Buffer.from(good);
+    // Occurrences: SignedData.digestAlgorithms, SignerInfo.digestAlgorithm, then the one inside the attribute.
+    let pos = -1;
+    for (let n = 0; n < 3; n++) pos = bytes.indexOf(sha256Oid, pos + 1);
+    assert.ok(pos > 0);
+    bytes[pos + sha256Oid.length - 1] = 0x02;
+    let thrown: unknown;
+    try {
+      await verifyCmsDetached(data, bytes, { anchors });
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(isVouchError(thrown, 'ERR_CMS_SIGNATURE'));
+    assert.match(thrown.message, /CMSAlgorithmProtection/);
+  });
+
   it('signing refuses a key that does not match the certificate, and a malformed certificate', async () => {
     await expectCode(
       () => signCmsDetached(data, { certificate: der('leaf-p256'), privateKey: key('leaf-rsa') }),

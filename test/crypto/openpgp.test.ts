@@ -20,6 +20,10 @@ const noPass = async (): Promise<string> => {
   throw new Error('the passphrase must not be asked for');
 };
 
+// Registered before tempDir's cleanup so that the agent is stopped while its GNUPGHOME still exists.
+after(() => {
+  spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: home } });
+});
 const dir = tempDir('vouch-pgp-');
 const home = join(dir, 'gnupg');
 mkdirSync(home, { mode: 0o700 });
@@ -91,10 +95,6 @@ before(() => {
   gpgPublic = gpgOk(['--armor', '--export', gpgFpr]);
 });
 
-after(() => {
-  spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: home } });
-});
-
 describe('crypto/openpgp: published vectors', () => {
   const cert = readFileSync(join(PGP, 'v4-ed25519-test-cert.asc'), 'utf8');
   const sig = readFileSync(join(PGP, 'v4-message.txt.sig'));
@@ -138,9 +138,9 @@ describe('crypto/openpgp: published vectors', () => {
         else assert.ok(code === 'ERR_PGP_MALFORMED' || code === 'ERR_PGP_SIGNATURE', `byte ${i}: ${code}`);
       }
     }
-    // Byte 40 is the type of the unhashed issuer subpacket (§5.2.3.7: unhashed subpackets are not signed;
+    // Byte 40 is the type of the unhashed issuer subpacket (RFC 9580 §5.2.3: unhashed subpackets are not signed;
     // the hashed issuer fingerprint still names the key). Byte 86 is the bit count of the 255-bit R MPI
-    // (§3.2): 255 → 254 bits still reads the same 32 bytes. Neither changes what was signed.
+    // (§3.2, MPI): 255 → 254 bits still reads the same 32 bytes. Neither changes what was signed.
     assert.deepEqual(accepted, ['40^1', '40^128', '86^1']);
   });
 
@@ -302,6 +302,33 @@ describe('crypto/openpgp: gpg → Vouch', () => {
     assert.equal(await codeOf(() => verifyOpenPgpDetached(artifact, sig, gpgPublic)), 'none');
     await expectCode(() => verifyOpenPgpDetached(artifact, sig, revoked.stdout), 'ERR_PGP_SIGNATURE');
   });
+  it('a signing subkey: the primary fingerprint and the subkey ID are reported, both ways', async () => {
+    gpgOk([
+      '--passphrase',
+      PASS,
+      '--quick-gen-key',
+      'Sub Signer <sub@example.invalid>',
+      'ed25519',
+      'cert',
+      'never',
+    ]);
+    const primary = gpgFingerprint('sub@example.invalid');
+    gpgOk(['--passphrase', PASS, '--quick-add-key', primary, 'ed25519', 'sign', 'never']);
+    const sub = [...gpgOk(['--with-colons', '--list-keys', primary]).matchAll(/^fpr:+([0-9A-F]+):/gm)].map(
+      (m) => m[1] as string,
+    )[1];
+    assert.ok(sub !== undefined && sub !== primary);
+    const pub = gpgOk(['--armor', '--export', primary]);
+    const sigPath = join(dir, 'sub.asc');
+    gpgOk(['--passphrase', PASS, '-u', primary, '--detach-sign', '--armor', '-o', sigPath, artifactPath]);
+    const r = await verifyOpenPgpDetached(artifact, readFileSync(sigPath, 'utf8'), pub);
+    assert.equal(r.fingerprint, primary);
+    assert.equal(r.keyId, sub.slice(-16));
+    const secret = gpgOk(['--passphrase', PASS, '--armor', '--export-secret-keys', primary]);
+    const mine = await signOpenPgpDetached(artifact, secret, pass);
+    assert.equal((await verifyOpenPgpDetached(artifact, mine, pub)).keyId, sub.slice(-16));
+    assert.deepEqual(gpgVerify(write('vouch-sub.asc', mine), artifactPath), { status: 0, validsig: sub });
+  });
 });
 
 describe('crypto/openpgp: rejections', () => {
@@ -357,6 +384,10 @@ describe('crypto/openpgp: rejections', () => {
   it('key generation refuses an empty passphrase and an empty name', async () => {
     await expectCode(() => generateOpenPgpKey({ name: 'A', passphrase: '' }), 'ERR_KEY_PASSWORD_MISSING');
     await expectCode(() => generateOpenPgpKey({ name: ' ', passphrase: PASS }), 'ERR_USAGE');
+    await expectCode(
+      () => generateOpenPgpKey({ name: 'A', email: 'not an email', passphrase: PASS }),
+      'ERR_USAGE',
+    );
   });
 
   it('a digest-only artifact cannot be signed or verified; a missing file is unreadable', async () => {
