@@ -17,6 +17,10 @@ import {
 } from '../../../src/envelope/index.js';
 import { expectCode, VECTORS } from '../../helpers.js';
 
+/** The JSON path a reader error names (VouchError details.path). */
+const pathOf = (e: unknown): unknown =>
+  isVouchError(e) ? (e.details as { path?: unknown } | undefined)?.path : undefined;
+
 const CASES = join(VECTORS, 'sigstore-conformance', 'cases');
 const caseText = (c: string) => readFileSync(join(CASES, c, 'bundle.sigstore.json'));
 const caseJson = (c: string) => JSON.parse(caseText(c).toString('utf8')) as unknown;
@@ -57,7 +61,7 @@ describe('envelope/bundle/read: sigstore-conformance bundles', () => {
         if (path !== undefined) {
           assert.throws(
             () => parseBundle(caseText(c)),
-            (e: unknown) => isVouchError(e) && e.details?.['path'] === path && e.message.includes(path),
+            (e: unknown) => pathOf(e) === path && (e as Error).message.includes(path),
           );
         }
       });
@@ -519,7 +523,7 @@ describe('envelope/bundle/read: every rejection has its code and names the JSON 
       if (path !== '') {
         assert.throws(
           () => parseBundle(input),
-          (e: unknown) => isVouchError(e) && e.details?.['path'] === path && e.message.includes(path),
+          (e: unknown) => pathOf(e) === path && (e as Error).message.includes(path),
         );
       }
     });
@@ -558,7 +562,7 @@ describe('envelope/bundle/read: every rejection has its code and names the JSON 
           caught = e;
         }
         assert.ok(isVouchError(caught, 'ERR_BUNDLE_MALFORMED'), `no ERR_BUNDLE_MALFORMED for ${pathText(p)}`);
-        assert.equal(caught.details?.['path'], pathText(p));
+        assert.equal(pathOf(caught), pathText(p));
       }),
       { numRuns: 60 },
     );
