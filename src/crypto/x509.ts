@@ -93,6 +93,9 @@ function splitCertificate(der: Uint8Array, what: string): RawCertificate {
   const parsed = asn1js.fromBER(der, DER_LIMITS);
   if (parsed.offset === -1) throw malformed(what, parsed.result.error || 'bad DER');
   if (parsed.offset !== der.byteLength) throw malformed(what, 'trailing bytes after the certificate');
+  // asn1js accepts BER and even children overrunning their parent; RFC 5280 §4.1 requires DER, which has one
+  // encoding, so a re-encoding that differs means the input was not DER.
+  if (!bytesEqual(new Uint8Array(parsed.result.toBER(false)), der)) throw malformed(what, 'not DER');
   const [tbs, alg, sig, ...extra] = children(parsed.result);
   if (!isUniversal(parsed.result, 16) || !isUniversal(tbs, 16) || !isUniversal(alg, 16)) {
     throw malformed(what, 'not a SEQUENCE of tbsCertificate, signatureAlgorithm, signature');
