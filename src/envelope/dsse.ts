@@ -43,7 +43,7 @@ export async function signDsse(
   return { payload: Buffer.from(payload), payloadType, signatures };
 }
 
-/** A trusted verification key; `keyid`, when set, is matched against each signature's (unauthenticated) hint. */
+/** A trusted verification key; `keyid`, when set, makes it the first key tried for signatures carrying that hint. */
 export interface DsseKey {
   keyid?: string;
   key: KeyObject;
@@ -80,7 +80,7 @@ function p1363Length(alg: Algorithm): number {
  * One signature against one trusted key; false on any failure, never an exception from the crypto library.
  * DSSE leaves the signature format to the parties (protocol.md "Sign()"): ECDSA is accepted in ASN.1 DER (what
  * Sigstore and in-toto tooling emit) and raw r||s (the DSSE reference implementation and its test vector), and
- * an RSA key verifies RSASSA-PSS (securesystemslib) or PKCS#1 v1.5 (Sigstore). The key itself is trusted, so
+ * an RSA key verifies RSASSA-PSS (salt = digest length) or PKCS#1 v1.5 (Sigstore). The key itself is trusted, so
  * widening the encodings never lets another key's signature through.
  */
 function verifyWith(k: TrustedKey, message: Buffer, sig: Uint8Array): boolean {

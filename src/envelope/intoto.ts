@@ -33,7 +33,7 @@ const CONTEXT: ReadContext = { code: 'ERR_INTOTO_MALFORMED', what: 'in-toto stat
 /** Bounds for attacker-controlled statements: subjects, digests per subject, and predicate nesting. */
 const MAX_SUBJECTS = 1024;
 const MAX_DIGESTS = 32;
-const MAX_DEPTH = 64;
+const MAX_DEPTH = 256;
 
 /**
  * Hex lengths of the fixed-size algorithms digest_set.md names. Vouch writes these only as lowercase hex of
@@ -164,7 +164,7 @@ export function buildStatement(o: {
   predicateType: string;
   predicate: unknown;
 }): Statement {
-  return readStatement(
+  const st = readStatement(
     {
       _type: STATEMENT_V1,
       subject: o.subjects,
@@ -173,6 +173,8 @@ export function buildStatement(o: {
     },
     true,
   );
+  // A deep copy, so a caller changing its predicate object later cannot change what gets signed.
+  return structuredClone(st);
 }
 
 /**

@@ -209,7 +209,7 @@ describe('envelope/intoto: buildStatement', () => {
     ['a predicate holding NaN', { ...good, predicate: { n: Number.NaN } }],
     ['a predicate holding a bigint', { ...good, predicate: { n: 1n } }],
     ['a predicate holding a function', { ...good, predicate: { f: () => 1 } }],
-    ['a predicate nested 70 deep', { ...good, predicate: nest(70) }],
+    ['a predicate nested 300 deep', { ...good, predicate: nest(300) }],
     ['content that is not base64', { ...good, subjects: [{ digest: { sha256: D1 }, content: '**' }] }],
   ];
   for (const [what, o] of bad) {
@@ -325,5 +325,14 @@ describe('envelope/intoto: subject and predicate checks', () => {
       () => assertPredicateType(st, 'https://slsa.dev/provenance/V1'),
       'ERR_INTOTO_PREDICATE_TYPE',
     );
+  });
+});
+
+describe('envelope/intoto: buildStatement copies its input', () => {
+  it('changing the predicate object afterwards does not change the statement', () => {
+    const predicate = { list: [1] };
+    const st = buildStatement({ subjects: [{ digest: { sha256: D1 } }], predicateType: 'p', predicate });
+    predicate.list.push(2);
+    assert.deepEqual(st.predicate, { list: [1] });
   });
 });
