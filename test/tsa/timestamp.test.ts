@@ -266,7 +266,7 @@ describe('tsa/verifyRfc3161Timestamp (sigstore-conformance bundles)', () => {
   interface TrustedRoot {
     timestampAuthorities?: {
       certChain: { certificates: { rawBytes: string }[] };
-      validFor: { start: string; end?: string };
+      validFor: { start: string; end?: string | null };
     }[];
   }
   const cases = readdirSync(join(root, 'cases')).flatMap((name) => {
@@ -310,7 +310,7 @@ describe('tsa/verifyRfc3161Timestamp (sigstore-conformance bundles)', () => {
         authority(
           a.certChain.certificates.map((c) => Buffer.from(c.rawBytes, 'base64')),
           new Date(a.validFor.start),
-          a.validFor.end === undefined ? undefined : new Date(a.validFor.end),
+          a.validFor.end == null ? undefined : new Date(a.validFor.end),
         ),
       );
       for (const { signedTimestamp } of stamps) {
