@@ -13,11 +13,6 @@ export const EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 const EKU_ANY = '2.5.29.37.0';
 
-/**
- * @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect metadata API at
- * load time. This installs the smallest conforming subset (what tsyringe calls) when no polyfill is present,
- * then loads the library; static imports are hoisted, so the library is loaded dynamically after the shim.
- */
 interface ReflectMetadata {
   getMetadata?: (key: unknown, target: object) => unknown;
   getOwnMetadata?: (key: unknown, target: object) => unknown;
@@ -27,6 +22,11 @@ interface ReflectMetadata {
   metadata?: (key: unknown, value: unknown) => (target: object) => void;
 }
 
+/**
+ * @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect metadata API at
+ * load time. This installs the smallest conforming subset (what tsyringe calls) when no polyfill is present,
+ * then loads the library; static imports are hoisted, so the library is loaded dynamically after the shim.
+ */
 function installReflectMetadata(): void {
   const reflect = Reflect as unknown as ReflectMetadata;
   if (typeof reflect.getMetadata === 'function') return;
@@ -66,8 +66,6 @@ interface RawCertificate {
   readonly issuer: Uint8Array;
   readonly subject: Uint8Array;
 }
-
-const raws = new WeakMap<X509Certificate, RawCertificate>();
 
 // Limits for attacker-controlled DER: a certificate is a few KiB and a dozen levels deep.
 const DER_LIMITS = { maxDepth: 32, maxNodes: 4096, maxContentLength: 1 << 20, parseEmbedded: false };
@@ -125,14 +123,6 @@ function splitCertificate(der: Uint8Array, what: string): RawCertificate {
   };
 }
 
-function rawCertificate(cert: X509Certificate): RawCertificate {
-  const cached = raws.get(cert);
-  if (cached !== undefined) return cached;
-  const raw = splitCertificate(new Uint8Array(cert.rawData), 'certificate');
-  raws.set(cert, raw);
-  return raw;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Parsing
 
@@ -154,16 +144,13 @@ function pemBlocks(text: string, what: string): Uint8Array[] {
   return out;
 }
 
-function fromDer(der: Uint8Array, what: string): X509Certificate {
+function fromDer(der: Uint8Array, what: string): { cert: X509Certificate; raw: RawCertificate } {
   const raw = splitCertificate(Uint8Array.from(der), what);
-  let cert: X509Certificate;
   try {
-    cert = new x509.X509Certificate(raw.der);
+    return { cert: new x509.X509Certificate(raw.der), raw };
   } catch (e) {
     throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a valid X.509 certificate`, { cause: e });
   }
-  raws.set(cert, raw);
-  return cert;
 }
 
 function isPemBytes(input: Uint8Array): boolean {
@@ -175,21 +162,21 @@ function isPemBytes(input: Uint8Array): boolean {
 
 /** Parses one certificate from DER bytes or PEM (text or bytes). Anything else is ERR_CERT_MALFORMED. */
 export function parseCertificate(input: Uint8Array | string, what = 'certificate'): X509Certificate {
-  if (typeof input !== 'string' && !isPemBytes(input)) return fromDer(input, what);
+  if (typeof input !== 'string' && !isPemBytes(input)) return fromDer(input, what).cert;
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
   const blocks = pemBlocks(text, what);
   const [der] = blocks;
   if (der === undefined || blocks.length !== 1) {
     throw malformed(what, `expected one PEM certificate, found ${blocks.length}`);
   }
-  return fromDer(der, what);
+  return fromDer(der, what).cert;
 }
 
 /** Parses a PEM bundle (text between blocks is ignored); at least one certificate is required. */
 export function parseCertificates(pem: string, what = 'certificate bundle'): X509Certificate[] {
   const blocks = pemBlocks(pem, what);
   if (blocks.length === 0) throw malformed(what, 'no PEM certificate found');
-  return blocks.map((der, i) => fromDer(der, `${what} #${i + 1}`));
+  return blocks.map((der, i) => fromDer(der, `${what} #${i + 1}`).cert);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -473,21 +460,18 @@ export async function verifyCertificateChain(o: {
   if (untrusted.length > MAX_UNTRUSTED) {
     throw new VouchError('ERR_CERT_CHAIN', `too many untrusted certificates (limit ${MAX_UNTRUSTED})`);
   }
-  const anchors = o.anchors.map((der, i) => parseCertificate(der, `trusted certificate #${i + 1}`));
-  const anchorDers = anchors.map((c) => rawCertificate(c).der);
-  const isAnchor = (der: Uint8Array): boolean => anchorDers.some((a) => bytesEqual(a, der));
-  const node = (cert: X509Certificate): Node => {
-    const raw = rawCertificate(cert);
-    return { cert, raw, anchor: isAnchor(raw.der) };
-  };
-  const leaf = node(parseCertificate(leafDer, 'certificate'));
+  const anchors = o.anchors.map((der, i) => fromDer(der, `trusted certificate #${i + 1}`));
+  const isAnchor = (der: Uint8Array): boolean => anchors.some((a) => bytesEqual(a.raw.der, der));
+  const node = ({ cert, raw }: { cert: X509Certificate; raw: RawCertificate }): Node => ({
+    cert,
+    raw,
+    anchor: isAnchor(raw.der),
+  });
+  const leaf = node(fromDer(leafDer, 'certificate'));
   const pool: Node[] = [];
   // Anchors first: the shortest path wins, and an anchor ends the search.
-  for (const cert of [
-    ...anchors,
-    ...untrusted.map((d, i) => parseCertificate(d, `chain certificate #${i + 2}`)),
-  ]) {
-    const n = node(cert);
+  for (const parsed of [...anchors, ...untrusted.map((d, i) => fromDer(d, `chain certificate #${i + 2}`))]) {
+    const n = node(parsed);
     if (!pool.some((p) => bytesEqual(p.raw.der, n.raw.der))) pool.push(n);
   }
 
