@@ -1,4 +1,4 @@
-import { bytesEqual, canonicalJson, toBase64, toHex, VouchError } from '../core/index.js';
+import { bytesEqual, canonicalJson, toBase64, toHex } from '../core/index.js';
 import { type Algorithm, algorithmForKey, verifyBytes } from '../crypto/index.js';
 import type { TransparencyLogEntry } from '../envelope/index.js';
 import {
@@ -10,6 +10,7 @@ import {
   verifyInclusion,
   verifyNote,
 } from '../log/index.js';
+import { reject, run } from './check.js';
 import type { TimeRange, TransparencyLogInstance } from './trusted-root.js';
 
 /** A trusted log made ready once per trust root: its key's algorithm, checkpoint verifier and name. */
@@ -54,20 +55,11 @@ export function inRange(r: TimeRange, t: Date): boolean {
   return r.start.getTime() <= ms && (r.end === undefined || ms <= r.end.getTime());
 }
 
-function fail(
-  code: 'ERR_TLOG_UNTRUSTED' | 'ERR_TLOG_SET_INVALID' | 'ERR_TLOG_INCLUSION' | 'ERR_CHECKPOINT_INVALID',
-  check: string,
-  message: string,
-  details: Record<string, unknown> = {},
-): VouchError {
-  return new VouchError(code, message, { details: { check, ...details } });
-}
-
 /** Finds the trusted log an entry names (by log ID); ERR_TLOG_UNTRUSTED when none does. */
 export function findLog(logs: ReadonlyMap<string, PreparedLog>, entry: TransparencyLogEntry): PreparedLog {
   const log = logs.get(toHex(entry.logId));
   if (log === undefined) {
-    throw fail(
+    throw reject(
       'ERR_TLOG_UNTRUSTED',
       'tlog',
       `transparency log ${toBase64(entry.logId)} is not in the trusted root`,
@@ -81,7 +73,7 @@ export function findLog(logs: ReadonlyMap<string, PreparedLog>, entry: Transpare
 
 function usable(log: PreparedLog, check: string): { algorithm: Algorithm; noteVerifier: NoteVerifier } {
   if (log.algorithm === undefined || log.noteVerifier === undefined) {
-    throw fail('ERR_TLOG_UNTRUSTED', check, `the key of transparency log ${log.name} is not supported`);
+    throw reject('ERR_TLOG_UNTRUSTED', check, `the key of transparency log ${log.name} is not supported`);
   }
   return { algorithm: log.algorithm, noteVerifier: log.noteVerifier };
 }
@@ -109,7 +101,7 @@ export function verifySet(entry: TransparencyLogEntry, log: PreparedLog): Date {
       promise.signedEntryTimestamp,
     )
   ) {
-    throw fail(
+    throw reject(
       'ERR_TLOG_SET_INVALID',
       'tlog.set',
       `the signed entry timestamp does not verify with the key of ${log.name}`,
@@ -117,7 +109,7 @@ export function verifySet(entry: TransparencyLogEntry, log: PreparedLog): Date {
   }
   const time = new Date(Number(entry.integratedTime) * 1000);
   if (entry.integratedTime === 0n || !inRange(log.instance.validFor, time)) {
-    throw fail(
+    throw reject(
       'ERR_TLOG_UNTRUSTED',
       'tlog.set',
       `the key of ${log.name} is not valid at the integrated time ${time.toISOString()}`,
@@ -140,25 +132,29 @@ export function verifyEntryInclusion(entry: TransparencyLogEntry, log: PreparedL
   if (proof === undefined) throw new TypeError('verifyEntryInclusion: entry has no inclusion proof');
   const { noteVerifier } = usable(log, 'tlog.inclusion');
   if (proof.checkpoint === undefined) {
-    throw fail(
+    throw reject(
       'ERR_TLOG_INCLUSION',
       'tlog.inclusion',
       'the inclusion proof has no checkpoint to anchor its root hash',
     );
   }
-  const note = parseNote(proof.checkpoint.envelope);
-  verifyNote(note, [noteVerifier]);
-  const cp = parseCheckpoint(note.text);
+  const envelope = proof.checkpoint.envelope;
+  // Parse the body only once its signature verified (C2SP tlog-checkpoint).
+  const cp = run('tlog.checkpoint', () => {
+    const note = parseNote(envelope);
+    verifyNote(note, [noteVerifier]);
+    return parseCheckpoint(note.text);
+  });
   // Rekor v2 uses the log's name as origin; Rekor v1 appends " - <tree ID>" (one origin per shard).
   if (cp.origin !== log.name && !cp.origin.startsWith(`${log.name} - `)) {
-    throw fail(
+    throw reject(
       'ERR_CHECKPOINT_INVALID',
       'tlog.checkpoint',
       `checkpoint origin "${cp.origin}" is not log ${log.name}`,
     );
   }
   if (cp.size !== proof.treeSize || !bytesEqual(cp.rootHash, proof.rootHash)) {
-    throw fail(
+    throw reject(
       'ERR_CHECKPOINT_INVALID',
       'tlog.checkpoint',
       "the checkpoint does not commit to the proof's tree size and root hash",
@@ -168,11 +164,13 @@ export function verifyEntryInclusion(entry: TransparencyLogEntry, log: PreparedL
       },
     );
   }
-  verifyInclusion({
-    leafHash: hashLeaf(entry.canonicalizedBody),
-    index: proof.logIndex,
-    treeSize: proof.treeSize,
-    proof: proof.hashes,
-    rootHash: proof.rootHash,
-  });
+  run('tlog.inclusion', () =>
+    verifyInclusion({
+      leafHash: hashLeaf(entry.canonicalizedBody),
+      index: proof.logIndex,
+      treeSize: proof.treeSize,
+      proof: proof.hashes,
+      rootHash: proof.rootHash,
+    }),
+  );
 }
