@@ -240,7 +240,7 @@ export function assertPredicateType(st: Statement, type: string): void {
     throw new VouchError(
       'ERR_INTOTO_PREDICATE_TYPE',
       `the statement's predicate type is "${st.predicateType}", expected "${type}"`,
-      { details: { expected: type, actual: st.predicateType } },
+      { details: { check: 'predicate-type', expected: type, actual: st.predicateType } },
     );
   }
 }

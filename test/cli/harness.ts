@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { CliIO } from '../../src/cli/io.js';
+import { run } from '../../src/cli/program.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured output and a given environment. */
+export async function vouch(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env,
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+const MAIN = resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+/** Runs the real entry point in a child process (argv, exit code, streams as a user sees them). */
+export function vouchProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env['PATH'], ...env },
+    encoding: 'utf8',
+    ...(cwd === undefined ? {} : { cwd }),
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
