@@ -91,22 +91,38 @@ export async function loadPrivateKey(
   return key;
 }
 
-/** Reads a public key: SPKI PEM or DER, or the public key of an X.509 certificate PEM. */
+/** The DER inside a single-block `PUBLIC KEY` PEM, or undefined for other PEM kinds (certificates). */
+function spkiFromPem(text: string): Buffer | undefined {
+  const m = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----/.exec(text);
+  return m === null ? undefined : Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64');
+}
+
+/**
+ * Reads a public key: SPKI PEM or DER, or the public key of an X.509 certificate PEM. The SPKI must be the
+ * canonical DER that re-encoding gives back: OpenSSL also accepts BER-ish variants (a BIT STRING with
+ * "unused bits" set, say), and two encodings of one key would give two key ids.
+ */
 export function loadPublicKey(data: string | Uint8Array, what = 'public key'): KeyObject {
   let key: KeyObject;
+  let der: Buffer | undefined;
   try {
     if (typeof data === 'string' || Buffer.from(data).subarray(0, 11).toString() === '-----BEGIN ') {
       const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
       if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
         throw new VouchError('ERR_KEY_MALFORMED', `${what} is a private key; give the public key (.pub)`);
       }
+      der = spkiFromPem(text);
       key = createPublicKey(text);
     } else {
-      key = createPublicKey({ key: Buffer.from(data), format: 'der', type: 'spki' });
+      der = Buffer.from(data);
+      key = createPublicKey({ key: der, format: 'der', type: 'spki' });
     }
   } catch (e) {
     if (e instanceof VouchError) throw e;
     throw new VouchError('ERR_KEY_MALFORMED', `${what} cannot be parsed`, { cause: e });
+  }
+  if (der !== undefined && !der.equals(key.export({ type: 'spki', format: 'der' }))) {
+    throw new VouchError('ERR_KEY_MALFORMED', `${what} is not canonical DER`);
   }
   algorithmForKey(key);
   return key;
