@@ -1,7 +1,7 @@
 import { VouchError } from '../core/index.js';
 
 /**
- * A minimal DER (X.690 §10) reader for the certificate extensions the verifier reads on every bundle.
+ * A minimal DER (X.690 §10) reader for the certificate fields the verifier reads on every bundle.
  * asn1js builds a full object tree for a whole certificate (about 1 ms for a Fulcio certificate); walking
  * the bytes to the extensions costs microseconds. Input is attacker-controlled: every length is
  * bounds-checked and only definite, minimal-form lengths are accepted.
@@ -95,24 +95,45 @@ export interface Extension {
   readonly value: Uint8Array;
 }
 
-/**
- * The extensions of a DER certificate (RFC 5280 §4.1), read without a full parse; ERR_CERT_MALFORMED on any
- * structural error on the way to them.
- */
-export function certificateExtensions(der: Uint8Array): Extension[] {
+/** What the verifier reads from a certificate without a full parse (RFC 5280 §4.1). */
+export interface CertificateFields {
+  readonly extensions: readonly Extension[];
+  /** OID of the outer signatureAlgorithm. */
+  readonly signatureAlgorithm: string;
+  /** RFC 5280 §4.1.1.2: the outer algorithm must equal the one inside the signed TBSCertificate. */
+  readonly algorithmsAgree: boolean;
+}
+
+function sameBytes(buf: Uint8Array, a: Tlv, b: Tlv): boolean {
+  if (a.end - a.start !== b.end - b.start) return false;
+  for (let i = 0; i < a.end - a.start; i++) if (buf[a.start + i] !== buf[b.start + i]) return false;
+  return true;
+}
+
+/** Reads a DER certificate's extensions and signature algorithm; ERR_CERT_MALFORMED on a structural error. */
+export function certificateFields(der: Uint8Array): CertificateFields {
   const cert = expectTag(readTlv(der, 0), TAG_SEQUENCE, 'Certificate');
   if (cert.end !== der.length) throw bad('trailing bytes after the certificate');
-  const tbs = expectTag(children(der, cert)[0], TAG_SEQUENCE, 'TBSCertificate');
-  // RFC 5280 §4.1: extensions are the last, optional, field of the TBSCertificate.
-  const extField = children(der, tbs).find((f) => f.tag === TAG_EXTENSIONS);
-  if (extField === undefined) return [];
-  const seq = expectTag(children(der, extField)[0], TAG_SEQUENCE, 'Extensions');
-  return children(der, seq).map((ext) => {
-    const parts = children(der, expectTag(ext, TAG_SEQUENCE, 'Extension'));
-    const oid = oidString(der, expectTag(parts[0], TAG_OID, 'extnID'));
-    const hasCritical = parts[1]?.tag === TAG_BOOLEAN;
-    const critical = hasCritical && der[(parts[1] as Tlv).start] === 0xff;
-    const value = expectTag(parts[hasCritical ? 2 : 1], TAG_OCTET_STRING, 'extnValue');
-    return { oid, critical, value: der.subarray(value.start, value.end) };
-  });
+  const [tbsTlv, algTlv] = children(der, cert);
+  const tbs = expectTag(tbsTlv, TAG_SEQUENCE, 'TBSCertificate');
+  const outer = expectTag(algTlv, TAG_SEQUENCE, 'signatureAlgorithm');
+  const fields = children(der, tbs);
+  // [0] version is optional; then serialNumber and the inner signature AlgorithmIdentifier.
+  const inner = expectTag(fields[fields[0]?.tag === 0xa0 ? 2 : 1], TAG_SEQUENCE, 'signature');
+  const signatureAlgorithm = oidString(der, expectTag(children(der, outer)[0], TAG_OID, 'algorithm'));
+  // Extensions are the last, optional, field of the TBSCertificate.
+  const extField = fields.find((f) => f.tag === TAG_EXTENSIONS);
+  const extensions: Extension[] = [];
+  if (extField !== undefined) {
+    const seq = expectTag(children(der, extField)[0], TAG_SEQUENCE, 'Extensions');
+    for (const ext of children(der, seq)) {
+      const parts = children(der, expectTag(ext, TAG_SEQUENCE, 'Extension'));
+      const oid = oidString(der, expectTag(parts[0], TAG_OID, 'extnID'));
+      const hasCritical = parts[1]?.tag === TAG_BOOLEAN;
+      const critical = hasCritical && der[(parts[1] as Tlv).start] === 0xff;
+      const value = expectTag(parts[hasCritical ? 2 : 1], TAG_OCTET_STRING, 'extnValue');
+      extensions.push({ oid, critical, value: der.subarray(value.start, value.end) });
+    }
+  }
+  return { extensions, signatureAlgorithm, algorithmsAgree: sameBytes(der, inner, outer) };
 }

@@ -1,7 +1,8 @@
 import { decodeUtf8, VouchError } from '../core/index.js';
 import {
-  certificateExtensions,
+  certificateFields,
   children,
+  type Extension,
   oidString,
   readTlv,
   TAG_OID,
@@ -129,7 +130,11 @@ function parseSans(value: Uint8Array): SubjectAlternativeName[] {
  * issuer extensions that disagree.
  */
 export function certificateIdentity(der: Uint8Array): CertificateIdentity {
-  const extensions = certificateExtensions(der);
+  return identityFromExtensions(certificateFields(der).extensions);
+}
+
+/** `certificateIdentity` over extensions already read (the verifier reads them once per bundle). */
+export function identityFromExtensions(extensions: readonly Extension[]): CertificateIdentity {
   let sans: SubjectAlternativeName[] = [];
   const named: { [K in FulcioExtensionName | 'issuerV1']?: string } = {};
   for (const ext of extensions) {

@@ -5,15 +5,14 @@ import {
   type Artifact,
   algorithmForKey,
   artifactDigest,
-  EKU_CODE_SIGNING,
   keyIdOf,
   verifyArtifact,
-  verifyCertificateChain,
 } from '../crypto/index.js';
 import {
   assertSubjectMatches,
   type Bundle,
   type DsseEnvelope,
+  type HashOutput,
   INTOTO_PAYLOAD_TYPE,
   type MessageSignature,
   pae,
@@ -24,12 +23,14 @@ import {
 } from '../envelope/index.js';
 import { verifyRfc3161Timestamp } from '../tsa/index.js';
 import { reject, step, tag } from './check.js';
+import { certificateFields } from './der.js';
+import { chainLeaf, issuedBy, type Leaf, type PreparedCa, prepareCa } from './fulcio.js';
 import {
   type CompiledIdentityPolicy,
-  certificateIdentity,
   compileIdentityPolicy,
   type FulcioExtensions,
   type IdentityPolicy,
+  identityFromExtensions,
   matchIdentity,
 } from './identity.js';
 import { type BoundContent, type BoundSigner, checkBinding, parseEntryBody } from './rekor.js';
@@ -111,15 +112,15 @@ export interface VerificationResult {
 // Trust material, prepared once per trusted root: keys, log verifiers and CA chains are parsed a single time
 // however many bundles are verified against it.
 
-interface PreparedCa {
-  readonly authority: CertificateAuthority;
-  readonly anchor: Uint8Array;
-  readonly intermediates: readonly Uint8Array[];
-}
+/** A trusted CA, prepared once; a CA whose certificates do not parse fails when a leaf needs it. */
+type CaSlot = { readonly authority: CertificateAuthority } & (
+  | { readonly ca: PreparedCa; readonly error?: undefined }
+  | { readonly ca?: undefined; readonly error: unknown }
+);
 
 interface PreparedTrust {
   readonly logs: ReadonlyMap<string, PreparedLog>;
-  readonly cas: readonly PreparedCa[];
+  readonly cas: readonly CaSlot[];
   readonly ctlogs: readonly { logId: Uint8Array; publicKey: KeyObject; validFor: TimeRange }[];
   readonly tsas: readonly CertificateAuthority[];
 }
@@ -133,11 +134,13 @@ function prepare(root: TrustedRoot): PreparedTrust {
   for (const t of root.tlogs) logs.set(toHex(t.logId), prepareLog(t));
   const p: PreparedTrust = {
     logs,
-    cas: root.certificateAuthorities.map((authority) => ({
-      authority,
-      anchor: authority.certChain[authority.certChain.length - 1] as Uint8Array,
-      intermediates: authority.certChain.slice(0, -1),
-    })),
+    cas: root.certificateAuthorities.map((authority): CaSlot => {
+      try {
+        return { authority, ca: prepareCa(authority) };
+      } catch (error) {
+        return { authority, error };
+      }
+    }),
     ctlogs: root.ctlogs.map((c: TransparencyLogInstance) => ({
       logId: c.logId,
       publicKey: c.publicKey,
@@ -164,7 +167,7 @@ function threshold(value: number | undefined, name: string): number {
 interface CertificateSigner {
   readonly kind: 'certificate';
   readonly der: Uint8Array;
-  readonly cert: X509Certificate;
+  readonly leaf: Leaf;
   readonly key: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -224,6 +227,7 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
     }
   }
   const cert = parseX509(der, 'signing certificate');
+  const fields = certificateFields(der);
   const key = cert.publicKey;
   if (o.key !== undefined && !o.key.equals(key)) {
     throw reject('ERR_KEY_MISMATCH', 'key', 'the signing certificate does not hold the given key');
@@ -231,7 +235,7 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
   return {
     kind: 'certificate',
     der,
-    cert,
+    leaf: { der, cert, fields },
     key,
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
@@ -239,10 +243,41 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
   };
 }
 
-/** RSA keys are ambiguous: Sigstore and cosign sign PKCS#1 v1.5, Vouch signs PSS; either verifies. */
-function algorithmsFor(key: KeyObject): Algorithm[] {
+// keyIdOf exports the SPKI, which costs more than the signature check; a verifier sees the same key often.
+const keyIds = new WeakMap<KeyObject, string>();
+
+function keyId(key: KeyObject): string {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = keyIdOf(key);
+    keyIds.set(key, id);
+  }
+  return id;
+}
+
+const HINT_ALGORITHMS: Readonly<Record<string, DigestAlgorithm>> = {
+  SHA2_256: 'sha256',
+  SHA2_384: 'sha384',
+  SHA2_512: 'sha512',
+};
+
+/**
+ * The algorithms a message signature by `key` may use. RSA is ambiguous: Sigstore and cosign sign PKCS#1
+ * v1.5, Vouch signs PSS. ECDSA uses its curve's hash (protobuf-specs PublicKeyDetails), but sigstore-js signs
+ * and verifies with the hash the messageDigest names, so that SHA-2 hash is tried as well. The key is the
+ * trusted one either way; only the SHA-2 function in front of it varies. A digest-only artifact fixes the hash.
+ */
+function algorithmsFor(key: KeyObject, hint: HashOutput | undefined, artifact: Artifact): Algorithm[] {
   const alg = algorithmForKey(key, 'pkcs1');
-  return alg.keyType === 'rsa' ? [alg, algorithmForKey(key, 'pss')] : [alg];
+  let all = [alg];
+  if (alg.keyType === 'rsa') all = [alg, algorithmForKey(key, 'pss')];
+  const h = hint === undefined ? undefined : HINT_ALGORITHMS[hint.algorithm];
+  if (alg.keyType === 'ec' && (h === 'sha256' || h === 'sha384') && h !== alg.hash)
+    all = [alg, { ...alg, hash: h }];
+  if (artifact.kind !== 'digest') return all;
+  const usable = all.filter((a) => a.hash === artifact.algorithm);
+  // None: verifyArtifact explains why this key needs another digest, or the bytes.
+  return usable.length > 0 ? usable : [alg];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -252,12 +287,6 @@ interface ContentResult {
   readonly bound: BoundContent;
   readonly statement?: Statement;
 }
-
-const HINT_ALGORITHMS: Readonly<Record<string, DigestAlgorithm>> = {
-  SHA2_256: 'sha256',
-  SHA2_384: 'sha384',
-  SHA2_512: 'sha512',
-};
 
 async function verifyMessage(
   ms: MessageSignature,
@@ -283,7 +312,7 @@ async function verifyMessage(
   };
   let valid = false;
   let used: Algorithm | undefined;
-  for (const alg of algorithmsFor(key)) {
+  for (const alg of algorithmsFor(key, ms.messageDigest, artifact)) {
     const r = await step('signature', () => verifyArtifact(alg, key, artifact, ms.signature));
     if (r.sha256 !== undefined && !digests.has('sha256')) digests.set('sha256', Promise.resolve(r.sha256));
     if (r.valid) {
@@ -500,29 +529,30 @@ async function verifyCertificate(
     detail: `valid ${signer.notBefore.toISOString()} – ${signer.notAfter.toISOString()}, at all ${times.length} verified time(s)`,
   });
   let found: { ca: PreparedCa; issuer: Uint8Array } | undefined;
+  const linked = new Map<PreparedCa, Uint8Array>();
   for (const t of times) {
-    const cas = trust.cas.filter((c) => inRange(c.authority.validFor, t));
-    if (cas.length === 0) {
+    const slots = trust.cas.filter((c) => inRange(c.authority.validFor, t));
+    if (slots.length === 0) {
       throw reject(
         'ERR_CERT_CHAIN',
         'certificate.chain',
         `no certificate authority in the trusted root is valid at ${t.toISOString()}`,
       );
     }
+    // CAs whose first certificate issued the leaf first: the others can only fail, and slowly.
+    const leaf = signer.leaf;
+    slots.sort(
+      (a, b) =>
+        Number(b.ca !== undefined && issuedBy(leaf, b.ca)) -
+        Number(a.ca !== undefined && issuedBy(leaf, a.ca)),
+    );
     let last: unknown;
     let ok = false;
-    for (const ca of cas) {
+    for (const slot of slots) {
       try {
-        const path = await verifyCertificateChain({
-          certificates: [signer.der, ...ca.intermediates],
-          anchors: [ca.anchor],
-          at: t,
-          requiredEku: EKU_CODE_SIGNING,
-        });
-        const issuer = path[1];
-        if (issuer === undefined)
-          throw reject('ERR_CERT_CHAIN', 'certificate.chain', 'the signing certificate is a root');
-        found ??= { ca, issuer: new Uint8Array(issuer.rawData) };
+        if (slot.ca === undefined) throw slot.error;
+        const issuer = await chainLeaf(leaf, slot.ca, t, linked);
+        found ??= { ca: slot.ca, issuer };
         ok = true;
         break;
       } catch (e) {
@@ -533,7 +563,7 @@ async function verifyCertificate(
     if (!ok) throw tag(last, 'certificate.chain');
   }
   if (found === undefined) throw new TypeError('verifyCertificate: no verified time');
-  const ca = found.ca;
+  const { ca } = found;
   checks.push({
     id: 'certificate.chain',
     ok: true,
@@ -596,7 +626,7 @@ export async function verifyBundle(
         'no trusted root: the signature was verified with the given key only; transparency log entries and timestamps were not checked',
     });
     return {
-      signer: { kind: 'key', keyId: keyIdOf(signer.key) },
+      signer: { kind: 'key', keyId: keyId(signer.key) },
       timestamps: [],
       tlogEntries: 0,
       ...(content.statement === undefined ? {} : { statement: content.statement }),
@@ -632,7 +662,7 @@ export async function verifyBundle(
     ...(content.statement === undefined ? {} : { statement: content.statement }),
     checks,
   };
-  if (signer.kind === 'publicKey') return { signer: { kind: 'key', keyId: keyIdOf(signer.key) }, ...base };
+  if (signer.kind === 'publicKey') return { signer: { kind: 'key', keyId: keyId(signer.key) }, ...base };
 
   if (timestamps.length === 0) {
     throw reject(
@@ -648,7 +678,7 @@ export async function verifyBundle(
     ctlogThreshold,
     checks,
   );
-  const id = await step('identity', () => certificateIdentity(signer.der));
+  const id = await step('identity', () => identityFromExtensions(signer.leaf.fields.extensions));
   const matched =
     signer.policy === undefined
       ? { subject: id.sans[0]?.value ?? '', ...(id.issuer === undefined ? {} : { issuer: id.issuer }) }

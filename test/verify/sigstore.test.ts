@@ -825,6 +825,42 @@ describe('verifyBundle: managed keys and Rekor v2', () => {
     }
   });
 
+  it('accepts a P-384 signature over the hash its message digest names (sigstore-js), or over SHA-384', async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    const digest: Artifact = { kind: 'digest', algorithm: 'sha256', digest: SHA256 };
+    const withHint = bundleFromMessageSignature(
+      {
+        signature: sign('sha256', ARTIFACT, p384.privateKey),
+        messageDigest: { algorithm: 'SHA2_256', digest: SHA256 },
+      },
+      { key: { kind: 'publicKey', hint: '' } },
+    );
+    assert.match(
+      (await verifyBundle(withHint, BYTES, { key: p384.publicKey })).checks[0]?.detail ?? '',
+      /ecdsa-p384/,
+    );
+    assert.equal((await verifyBundle(withHint, digest, { key: p384.publicKey })).signer.kind, 'key');
+    const noHint = bundleFromMessageSignature(
+      { signature: sign('sha256', ARTIFACT, p384.privateKey) },
+      { key: { kind: 'publicKey', hint: '' } },
+    );
+    await rejects('ERR_SIGNATURE_INVALID', 'signature', () =>
+      verifyBundle(noHint, BYTES, { key: p384.publicKey }),
+    );
+    const sha384 = bundleFromMessageSignature(
+      {
+        signature: sign('sha384', ARTIFACT, p384.privateKey),
+        messageDigest: { algorithm: 'SHA2_256', digest: SHA256 },
+      },
+      { key: { kind: 'publicKey', hint: '' } },
+    );
+    assert.equal((await verifyBundle(sha384, BYTES, { key: p384.publicKey })).signer.kind, 'key');
+    // A sha256 digest cannot check a SHA-384 signature.
+    await rejects('ERR_SIGNATURE_INVALID', 'signature', () =>
+      verifyBundle(sha384, digest, { key: p384.publicKey }),
+    );
+  });
+
   it('needs the bytes for an Ed25519 message signature (ERR_USAGE for a digest)', async () => {
     const ed = generateKeyPairSync('ed25519');
     const b = bundleFromMessageSignature(
