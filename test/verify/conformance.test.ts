@@ -203,3 +203,122 @@ describe('sigstore-conformance bundle-verify', () => {
     }
   }
 });
+
+/** A case's trust root JSON, edited, then read. */
+function editedRoot(name: string | undefined, edit: (j: RootJson) => void): TrustedRoot {
+  const path =
+    name === undefined
+      ? join(CONF, '_defaults', 'public-good-trusted_root.json')
+      : join(CONF, 'cases', name, 'trusted_root.json');
+  const json = JSON.parse(readFileSync(path, 'utf8')) as RootJson;
+  edit(json);
+  return parseTrustedRoot(json);
+}
+
+interface RootJson {
+  tlogs: { baseUrl: string; publicKey: { validFor: { start: string; end?: string } } }[];
+  certificateAuthorities: { validFor: { start: string; end?: string } }[];
+  ctlogs: unknown[];
+}
+
+const A_TXT: Artifact = { kind: 'file', path: join(CONF, '_defaults', 'a.txt') };
+const bundleOf = (name: string) =>
+  parseBundle(readFileSync(join(CONF, 'cases', name, 'bundle.sigstore.json')));
+const IDENTITY = { subject: DEFAULT_IDENTITY, issuer: DEFAULT_ISSUER };
+
+async function rejectsWith(code: VouchErrorCode, check: string, fn: () => Promise<unknown>): Promise<void> {
+  let thrown: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(isVouchError(thrown), `expected ${code}, got ${String(thrown)}`);
+  assert.equal(thrown.code, code, thrown.message);
+  const { check: actual } = thrown.details ?? {};
+  assert.equal(actual, check, thrown.message);
+}
+
+describe('sigstore-conformance vectors, edited', () => {
+  it('a Rekor v2 log key must be valid at the TSA time (no integrated time of its own)', async () => {
+    const trustedRoot = editedRoot('rekor2-happy-path', (j) => {
+      for (const t of j.tlogs)
+        if (t.baseUrl.includes('log2025-alpha1')) t.publicKey.validFor.end = '2025-06-01T00:00:00Z';
+    });
+    await rejectsWith('ERR_TLOG_UNTRUSTED', 'tlog', () =>
+      verifyBundle(bundleOf('rekor2-happy-path'), A_TXT, { trustedRoot, identity: IDENTITY }),
+    );
+  });
+
+  it('a log key validity that ends one second before the integrated time rejects the SET', async () => {
+    const trustedRoot = editedRoot('trust-root-tlog-validity-end-inclusive', (j) => {
+      for (const t of j.tlogs) {
+        if (t.publicKey.validFor.end === '2023-07-12T15:56:36Z')
+          t.publicKey.validFor.end = '2023-07-12T15:56:35Z';
+      }
+    });
+    await rejectsWith('ERR_TLOG_UNTRUSTED', 'tlog.set', () =>
+      verifyBundle(bundleOf('trust-root-tlog-validity-end-inclusive'), A_TXT, {
+        trustedRoot,
+        identity: IDENTITY,
+      }),
+    );
+  });
+
+  it('the identity policy decides: exact, anchored regexp, other subject, other issuer', async () => {
+    const b = bundleOf('happy-path-v0.3');
+    const trustedRoot = publicGood;
+    const r = await verifyBundle(b, A_TXT, {
+      trustedRoot,
+      identity: {
+        subjectRegExp: 'https://github\\.com/sigstore-conformance/.*',
+        issuerRegExp: 'https://token\\.actions\\.githubusercontent\\.com',
+      },
+    });
+    assert.ok(r.signer.kind === 'certificate');
+    assert.equal(r.signer.extensions.sourceRepositoryRef, 'refs/heads/main');
+    await rejectsWith('ERR_CERT_IDENTITY', 'identity', () =>
+      verifyBundle(b, A_TXT, {
+        trustedRoot,
+        identity: { subjectRegExp: 'https://github\\.com/sigstore-conformance/' },
+      }),
+    );
+    await rejectsWith('ERR_CERT_ISSUER', 'identity', () =>
+      verifyBundle(b, A_TXT, {
+        trustedRoot,
+        identity: { subject: DEFAULT_IDENTITY, issuer: 'https://accounts.google.com' },
+      }),
+    );
+    await rejectsWith('ERR_USAGE', 'identity', () => verifyBundle(b, A_TXT, { trustedRoot }));
+  });
+
+  it('SCTs, CA validity and thresholds come from the trust root and options', async () => {
+    const b = bundleOf('happy-path-v0.3');
+    const noCt = editedRoot(undefined, (j) => {
+      j.ctlogs = [];
+    });
+    await rejectsWith('ERR_SCT_INVALID', 'certificate.sct', () =>
+      verifyBundle(b, A_TXT, { trustedRoot: noCt, identity: IDENTITY }),
+    );
+    assert.equal(
+      (await verifyBundle(b, A_TXT, { trustedRoot: noCt, identity: IDENTITY, ctlogThreshold: 0 }))
+        .tlogEntries,
+      1,
+    );
+    const lateCa = editedRoot(undefined, (j) => {
+      for (const ca of j.certificateAuthorities) ca.validFor = { start: '2024-03-20T00:00:00Z' };
+    });
+    await rejectsWith('ERR_CERT_CHAIN', 'certificate.chain', () =>
+      verifyBundle(b, A_TXT, { trustedRoot: lateCa, identity: IDENTITY }),
+    );
+    await rejectsWith('ERR_TLOG_MISSING', 'tlog', () =>
+      verifyBundle(b, A_TXT, { trustedRoot: publicGood, identity: IDENTITY, tlogThreshold: 2 }),
+    );
+    await rejectsWith('ERR_TLOG_UNTRUSTED', 'tlog', () =>
+      verifyBundle(bundleOf('bundle-from-wrong-instance_fail'), A_TXT, {
+        trustedRoot: publicGood,
+        allowAnyIdentity: true,
+      }),
+    );
+  });
+});

@@ -82,6 +82,10 @@ export interface LeafOptions {
   eku?: readonly string[];
   /** Extra raw extensions: [oid, DER value]. */
   extensions?: readonly [string, Uint8Array][];
+  /** Extra critical extensions: [oid, DER value]. */
+  critical?: readonly [string, Uint8Array][];
+  /** Issue from the root directly instead of the intermediate. */
+  byRoot?: boolean;
 }
 
 export interface Leaf {
@@ -154,14 +158,15 @@ export async function makePki(): Promise<Pki> {
         extensions.push(new x509.Extension('1.3.6.1.4.1.57264.1.1', false, Buffer.from(o.issuerV1)));
       }
       for (const [id, value] of o.extensions ?? []) extensions.push(new x509.Extension(id, false, value));
+      for (const [id, value] of o.critical ?? []) extensions.push(new x509.Extension(id, true, value));
       const leaf = await x509.X509CertificateGenerator.create({
         serialNumber: (serial++).toString(16).padStart(2, '0'),
         subject: '',
-        issuer: intermediate.subject,
+        issuer: o.byRoot === true ? root.subject : intermediate.subject,
         notBefore: o.notBefore ?? new Date(T0.getTime() - 5 * 60_000),
         notAfter: o.notAfter ?? new Date(T0.getTime() + 5 * 60_000),
         publicKey: keys.publicKey,
-        signingKey: intKeys.privateKey,
+        signingKey: o.byRoot === true ? rootKeys.privateKey : intKeys.privateKey,
         signingAlgorithm: SIGN,
         extensions,
       });

@@ -600,6 +600,43 @@ describe('verifyBundle: keyless message signatures (Rekor v1)', () => {
     assert.equal((await verifyBundle(withIntermediate, BYTES, KEYLESS)).tlogEntries, 1);
   });
 
+  it('refuses a certificate with a critical extension it does not understand (ERR_CERT_CHAIN)', async () => {
+    const l = await pki.issue({ critical: [['1.3.6.1.4.1.99999.1', Buffer.from([0x05, 0x00])]] });
+    await rejects('ERR_CERT_CHAIN', 'certificate.chain', () =>
+      verifyBundle(messageBundle({ l }), BYTES, KEYLESS),
+    );
+  });
+
+  it("takes the full path search for a leaf the CA's first certificate did not issue", async () => {
+    const direct = await pki.issue({ byRoot: true });
+    const r = await verifyBundle(messageBundle({ l: direct }), BYTES, KEYLESS);
+    assert.match(r.checks.find((c) => c.id === 'certificate.chain')?.detail ?? '', /ca\.example/);
+    const noEku = await pki.issue({ byRoot: true, eku: ['1.3.6.1.5.5.7.3.1'] });
+    await rejects('ERR_CERT_EKU', 'certificate.chain', () =>
+      verifyBundle(messageBundle({ l: noEku }), BYTES, KEYLESS),
+    );
+  });
+
+  it('refuses a CA whose chain does not end in its root (ERR_CERT_CHAIN)', async () => {
+    const reversed = buildTrustedRoot({
+      tlogs: [log.spec()],
+      certificateAuthorities: [
+        { certChain: [pki.rootDer, pki.intermediateDer], uri: 'https://reversed.example' },
+      ],
+    });
+    await rejects('ERR_CERT_CHAIN', 'certificate.chain', () =>
+      verifyBundle(messageBundle(), BYTES, { ...KEYLESS, trustedRoot: reversed }),
+    );
+    // Intermediates in the bundle are not trusted: a root-only CA cannot reach an intermediate's leaf.
+    const rootOnly = buildTrustedRoot({
+      tlogs: [log.spec()],
+      certificateAuthorities: [{ certChain: [pki.rootDer], uri: 'https://root-only.example' }],
+    });
+    await rejects('ERR_CERT_CHAIN', 'certificate.chain', () =>
+      verifyBundle(messageBundle(), BYTES, { ...KEYLESS, trustedRoot: rootOnly }),
+    );
+  });
+
   it('needs the code signing usage (ERR_CERT_EKU)', async () => {
     const l = await pki.issue({ eku: ['1.3.6.1.5.5.7.3.1'] });
     await rejects('ERR_CERT_EKU', 'certificate.chain', () =>
