@@ -102,6 +102,32 @@ export interface CertificateFields {
   readonly signatureAlgorithm: string;
   /** RFC 5280 §4.1.1.2: the outer algorithm must equal the one inside the signed TBSCertificate. */
   readonly algorithmsAgree: boolean;
+  /** RFC 5280 §4.1.2.5 validity, both bounds inclusive. */
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+const UTC_TIME = 0x17;
+const GENERALIZED_TIME = 0x18;
+// RFC 5280 §4.1.2.5.1/.2: seconds present, no fraction, always Z.
+const UTC_FORMAT = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+const GENERALIZED_FORMAT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+
+/** A certificate Time (UTCTime or GeneralizedTime, RFC 5280 §4.1.2.5). */
+function time(buf: Uint8Array, t: Tlv | undefined, what: string): Date {
+  if (t === undefined || (t.tag !== UTC_TIME && t.tag !== GENERALIZED_TIME))
+    throw bad(`${what} is not a Time`);
+  const text = Buffer.from(buf.subarray(t.start, t.end)).toString('latin1');
+  const m = (t.tag === UTC_TIME ? UTC_FORMAT : GENERALIZED_FORMAT).exec(text);
+  if (m === null) throw bad(`${what} is not a valid time`);
+  const [, y, mo, d, h, mi, sec] = m.map(Number) as [number, number, number, number, number, number, number];
+  // §4.1.2.5.1: a two-digit year YY >= 50 is 19YY, otherwise 20YY.
+  const year = t.tag === UTC_TIME ? (y >= 50 ? 1900 + y : 2000 + y) : y;
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) {
+    throw bad(`${what} is not a valid time`);
+  }
+  return date;
 }
 
 function sameBytes(buf: Uint8Array, a: Tlv, b: Tlv): boolean {
@@ -110,7 +136,7 @@ function sameBytes(buf: Uint8Array, a: Tlv, b: Tlv): boolean {
   return true;
 }
 
-/** Reads a DER certificate's extensions and signature algorithm; ERR_CERT_MALFORMED on a structural error. */
+/** Reads a DER certificate's validity, extensions and signature algorithm; ERR_CERT_MALFORMED when malformed. */
 export function certificateFields(der: Uint8Array): CertificateFields {
   const cert = expectTag(readTlv(der, 0), TAG_SEQUENCE, 'Certificate');
   if (cert.end !== der.length) throw bad('trailing bytes after the certificate');
@@ -119,7 +145,10 @@ export function certificateFields(der: Uint8Array): CertificateFields {
   const outer = expectTag(algTlv, TAG_SEQUENCE, 'signatureAlgorithm');
   const fields = children(der, tbs);
   // [0] version is optional; then serialNumber and the inner signature AlgorithmIdentifier.
-  const inner = expectTag(fields[fields[0]?.tag === 0xa0 ? 2 : 1], TAG_SEQUENCE, 'signature');
+  const first = fields[0]?.tag === 0xa0 ? 1 : 0;
+  const inner = expectTag(fields[first + 1], TAG_SEQUENCE, 'signature');
+  // serialNumber, signature, issuer, then Validity ::= SEQUENCE { notBefore Time, notAfter Time }.
+  const [from, to] = children(der, expectTag(fields[first + 3], TAG_SEQUENCE, 'validity'));
   const signatureAlgorithm = oidString(der, expectTag(children(der, outer)[0], TAG_OID, 'algorithm'));
   // Extensions are the last, optional, field of the TBSCertificate.
   const extField = fields.find((f) => f.tag === TAG_EXTENSIONS);
@@ -135,5 +164,11 @@ export function certificateFields(der: Uint8Array): CertificateFields {
       extensions.push({ oid, critical, value: der.subarray(value.start, value.end) });
     }
   }
-  return { extensions, signatureAlgorithm, algorithmsAgree: sameBytes(der, inner, outer) };
+  return {
+    extensions,
+    signatureAlgorithm,
+    algorithmsAgree: sameBytes(der, inner, outer),
+    notBefore: time(der, from, 'notBefore'),
+    notAfter: time(der, to, 'notAfter'),
+  };
 }

@@ -58,16 +58,6 @@ const ONE_LINK_ALGORITHMS = new Set([
 ]);
 const RSA_MIN_BITS = 2048;
 
-function parse(der: Uint8Array, what: string): X509Certificate {
-  try {
-    return new X509Certificate(der);
-  } catch (e) {
-    throw new VouchError('ERR_TRUST_ROOT_MALFORMED', `trusted root ${what} is not an X.509 certificate`, {
-      cause: e,
-    });
-  }
-}
-
 /** RFC 5280 §4.2.1.3 keyUsage: bit 5 is keyCertSign. Absent means unrestricted. */
 function allowsCertSign(ext: Extension | undefined): boolean {
   if (ext === undefined) return true;
@@ -93,22 +83,37 @@ function issuerProblem(issuer: X509Certificate, keyUsage: Extension | undefined)
   return undefined;
 }
 
+/**
+ * Parses a trusted-root CA once. Its certificates are trusted input, but a root that does not parse is
+ * ERR_TRUST_ROOT_MALFORMED (raised when a leaf needs this CA, so other CAs keep working).
+ */
 export function prepareCa(authority: CertificateAuthority): PreparedCa {
-  const chain = authority.certChain.map((der, i) => parse(der, `CA ${authority.uri} certificate #${i + 1}`));
-  const issuer = chain[0] as X509Certificate;
   const issuerDer = authority.certChain[0] as Uint8Array;
-  return {
-    authority,
-    root: authority.certChain[authority.certChain.length - 1] as Uint8Array,
-    intermediates: authority.certChain.slice(0, -1),
-    issuer,
-    issuerDer,
-    windows: chain.map((c) => [new Date(c.validFrom).getTime(), new Date(c.validTo).getTime()] as const),
-    slowPathReason: issuerProblem(
+  try {
+    const fields = authority.certChain.map((der) => certificateFields(der));
+    const issuer = new X509Certificate(issuerDer);
+    return {
+      authority,
+      root: authority.certChain[authority.certChain.length - 1] as Uint8Array,
+      intermediates: authority.certChain.slice(0, -1),
       issuer,
-      certificateFields(issuerDer).extensions.find((e) => e.oid === OID_KEY_USAGE),
-    ),
-  };
+      issuerDer,
+      windows: fields.map((f) => [f.notBefore.getTime(), f.notAfter.getTime()] as const),
+      slowPathReason: issuerProblem(
+        issuer,
+        fields[0]?.extensions.find((e) => e.oid === OID_KEY_USAGE),
+      ),
+    };
+  } catch (e) {
+    throw new VouchError(
+      'ERR_TRUST_ROOT_MALFORMED',
+      `trusted root CA ${authority.uri} has a malformed certificate`,
+      {
+        cause: e,
+        details: { check: 'certificate.chain' },
+      },
+    );
+  }
 }
 
 /**

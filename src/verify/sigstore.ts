@@ -22,7 +22,7 @@ import {
   verifyDsse,
 } from '../envelope/index.js';
 import { verifyRfc3161Timestamp } from '../tsa/index.js';
-import { reject, step, tag } from './check.js';
+import { reject, run, step, tag } from './check.js';
 import { certificateFields } from './der.js';
 import { chainLeaf, issuedBy, type Leaf, type PreparedCa, prepareCa } from './fulcio.js';
 import {
@@ -152,12 +152,10 @@ function prepare(root: TrustedRoot): PreparedTrust {
   return p;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Errors: every rejection names the check that made it.
-
 function threshold(value: number | undefined, name: string): number {
   const v = value ?? 1;
-  if (!Number.isInteger(v) || v < 0) throw new VouchError('ERR_USAGE', `${name} must be a whole number ≥ 0`);
+  if (!Number.isInteger(v) || v < 0)
+    throw reject('ERR_USAGE', 'options', `${name} must be a whole number ≥ 0`);
   return v;
 }
 
@@ -203,7 +201,8 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
     throw reject('ERR_VERIFY_NO_TRUST', 'certificate.chain', 'a certificate bundle needs a trusted root');
   }
   let policy: CompiledIdentityPolicy | undefined;
-  if (o.identity !== undefined) policy = compileIdentityPolicy(o.identity);
+  const identity = o.identity;
+  if (identity !== undefined) policy = run('identity', () => compileIdentityPolicy(identity));
   else if (o.allowAnyIdentity !== true) {
     throw reject(
       'ERR_USAGE',
@@ -237,8 +236,8 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
     der,
     leaf: { der, cert, fields },
     key,
-    notBefore: new Date(cert.validFrom),
-    notAfter: new Date(cert.validTo),
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
     policy,
   };
 }
@@ -606,7 +605,7 @@ export async function verifyBundle(
   const timestampThreshold = threshold(o.timestampThreshold, 'timestampThreshold');
   const checks: Check[] = [];
 
-  const signer = resolveSigner(bundle, o);
+  const signer = run('bundle', () => resolveSigner(bundle, o));
   const c = bundle.content;
   const content =
     c.kind === 'messageSignature'
