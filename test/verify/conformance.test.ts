@@ -240,6 +240,25 @@ async function rejectsWith(code: VouchErrorCode, check: string, fn: () => Promis
 }
 
 describe('sigstore-conformance vectors, edited', () => {
+  it('a repeated RFC 3161 token does not count twice (ERR_BUNDLE_MALFORMED)', async () => {
+    const b = bundleOf('rekor2-happy-path');
+    const tokens = b.verificationMaterial.rfc3161Timestamps;
+    const twice = {
+      ...b,
+      verificationMaterial: { ...b.verificationMaterial, rfc3161Timestamps: [...tokens, ...tokens] },
+    };
+    const trustedRoot = parseTrustedRoot(
+      readFileSync(join(CONF, 'cases', 'rekor2-happy-path', 'trusted_root.json')),
+    );
+    await rejectsWith('ERR_BUNDLE_MALFORMED', 'timestamp.tsa', () =>
+      verifyBundle(twice, A_TXT, { trustedRoot, identity: IDENTITY, timestampThreshold: 2 }),
+    );
+    // One token is one timestamp: a threshold of two is not met.
+    await rejectsWith('ERR_TIMESTAMP_MISSING', 'timestamps', () =>
+      verifyBundle(b, A_TXT, { trustedRoot, identity: IDENTITY, timestampThreshold: 2 }),
+    );
+  });
+
   it('a Rekor v2 log key must be valid at the TSA time (no integrated time of its own)', async () => {
     const trustedRoot = editedRoot('rekor2-happy-path', (j) => {
       for (const t of j.tlogs)
@@ -310,6 +329,9 @@ describe('sigstore-conformance vectors, edited', () => {
     });
     await rejectsWith('ERR_CERT_CHAIN', 'certificate.chain', () =>
       verifyBundle(b, A_TXT, { trustedRoot: lateCa, identity: IDENTITY }),
+    );
+    await rejectsWith('ERR_SCT_MISSING', 'certificate.sct', () =>
+      verifyBundle(b, A_TXT, { trustedRoot: publicGood, identity: IDENTITY, ctlogThreshold: 2 }),
     );
     await rejectsWith('ERR_TLOG_MISSING', 'tlog', () =>
       verifyBundle(b, A_TXT, { trustedRoot: publicGood, identity: IDENTITY, tlogThreshold: 2 }),

@@ -17,7 +17,13 @@ import {
   serializeBundle,
   type TransparencyLogEntry,
 } from '../../src/envelope/index.js';
-import { buildTrustedRoot, type VerifyOptions, verifyBundle } from '../../src/verify/index.js';
+import {
+  buildTrustedRoot,
+  parseTrustedRoot,
+  trustedRootToJson,
+  type VerifyOptions,
+  verifyBundle,
+} from '../../src/verify/index.js';
 import { expectCode, tempDir } from '../helpers.js';
 import { type EntryOptions, type Leaf, makeLog, makePki, OIDC_ISSUER, pem, SUBJECT, T0 } from './fixtures.js';
 
@@ -634,6 +640,53 @@ describe('verifyBundle: keyless message signatures (Rekor v1)', () => {
     });
     await rejects('ERR_CERT_CHAIN', 'certificate.chain', () =>
       verifyBundle(messageBundle(), BYTES, { ...KEYLESS, trustedRoot: rootOnly }),
+    );
+  });
+
+  it('needs every certificate of the CA valid at the signing time (ERR_CERT_VALIDITY)', async () => {
+    // The intermediate is valid for 300 days around T0; the log saw this leaf 400 days later.
+    const later = new Date(T0.getTime() + 400 * 86_400_000);
+    const l = await pki.issue({
+      notBefore: new Date(later.getTime() - 60_000),
+      notAfter: new Date(later.getTime() + 60_000),
+    });
+    await rejects('ERR_CERT_VALIDITY', 'certificate.chain', () =>
+      verifyBundle(messageBundle({ l, entry: { integratedTime: later } }), BYTES, KEYLESS),
+    );
+  });
+
+  it('refuses a bundle model with an empty certificate chain (ERR_BUNDLE_MALFORMED)', async () => {
+    const b = messageBundle();
+    const empty: Bundle = {
+      ...b,
+      verificationMaterial: {
+        ...b.verificationMaterial,
+        key: { kind: 'x509CertificateChain', certificates: [] },
+      },
+    };
+    await rejects('ERR_BUNDLE_MALFORMED', 'bundle', () => verifyBundle(empty, BYTES, KEYLESS));
+    const garbage: Bundle = {
+      ...b,
+      verificationMaterial: {
+        ...b.verificationMaterial,
+        key: { kind: 'certificate', certificate: Buffer.from('not DER') },
+      },
+    };
+    await rejects('ERR_CERT_MALFORMED', 'bundle', () => verifyBundle(garbage, BYTES, KEYLESS));
+  });
+
+  it('treats a log whose key Vouch cannot use as untrusted (ERR_TLOG_UNTRUSTED)', async () => {
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey;
+    const json = trustedRootToJson(ROOT) as {
+      tlogs: { publicKey: { rawBytes: string; keyDetails: string } }[];
+    };
+    for (const t of json.tlogs) {
+      t.publicKey.rawBytes = toBase64(p521.export({ type: 'spki', format: 'der' }));
+      t.publicKey.keyDetails = 'PKIX_ECDSA_P521_SHA_512';
+    }
+    const trustedRoot = parseTrustedRoot(json);
+    await rejects('ERR_TLOG_UNTRUSTED', 'tlog.set', () =>
+      verifyBundle(messageBundle(), BYTES, { ...KEYLESS, trustedRoot }),
     );
   });
 
