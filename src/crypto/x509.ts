@@ -87,15 +87,27 @@ function rawOf(block: asn1js.AsnType): Uint8Array {
   return new Uint8Array(block.valueBeforeDecodeView);
 }
 
+/**
+ * Decodes exactly one DER value, or returns undefined. asn1js accepts BER (even children overrunning their
+ * parent) and throws on some malformed input; DER (X.690 §10) has one encoding, so a re-encoding that differs
+ * means the input was not DER.
+ */
+function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
+  try {
+    const parsed = asn1js.fromBER(bytes, DER_LIMITS);
+    if (parsed.offset !== bytes.byteLength) return undefined;
+    return bytesEqual(new Uint8Array(parsed.result.toBER(false)), bytes) ? parsed.result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function splitCertificate(der: Uint8Array, what: string): RawCertificate {
-  const parsed = asn1js.fromBER(der, DER_LIMITS);
-  if (parsed.offset === -1) throw malformed(what, parsed.result.error || 'bad DER');
-  if (parsed.offset !== der.byteLength) throw malformed(what, 'trailing bytes after the certificate');
-  // asn1js accepts BER and even children overrunning their parent; RFC 5280 §4.1 requires DER, which has one
-  // encoding, so a re-encoding that differs means the input was not DER.
-  if (!bytesEqual(new Uint8Array(parsed.result.toBER(false)), der)) throw malformed(what, 'not DER');
-  const [tbs, alg, sig, ...extra] = children(parsed.result);
-  if (!isUniversal(parsed.result, 16) || !isUniversal(tbs, 16) || !isUniversal(alg, 16)) {
+  // RFC 5280 §4.1: certificates are DER.
+  const top = decodeDer(der);
+  if (top === undefined) throw malformed(what, 'not a single DER value');
+  const [tbs, alg, sig, ...extra] = children(top);
+  if (!isUniversal(top, 16) || !isUniversal(tbs, 16) || !isUniversal(alg, 16)) {
     throw malformed(what, 'not a SEQUENCE of tbsCertificate, signatureAlgorithm, signature');
   }
   if (!isUniversal(sig, 3) || extra.length > 0) throw malformed(what, 'bad signature field');
@@ -235,14 +247,14 @@ function digestOid(oid: string): Hash {
 
 /** The hash and salt length of RSASSA-PSS-params (RFC 4055 §3.1); SHA-1 defaults are refused. */
 function pssParams(params: Uint8Array | undefined): { hash: Hash; saltLength: number } {
-  const parsed = params === undefined ? undefined : asn1js.fromBER(params, DER_LIMITS);
-  if (parsed === undefined || parsed.offset !== params?.byteLength || !isUniversal(parsed.result, 16)) {
+  const parsed = params === undefined ? undefined : decodeDer(params);
+  if (parsed === undefined || !isUniversal(parsed, 16)) {
     throw weak('RSASSA-PSS without parameters defaults to SHA-1 and is refused');
   }
   let hash: Hash | undefined;
   let mgfHash: Hash | undefined;
   let saltLength = 20;
-  for (const field of children(parsed.result)) {
+  for (const field of children(parsed)) {
     const [inner] = children(field);
     if (field.idBlock.tagClass !== 3 || inner === undefined) throw unsupported('bad RSASSA-PSS parameters');
     switch (field.idBlock.tagNumber) {

@@ -68,13 +68,18 @@ function isTag(block: asn1js.AsnType | undefined, tagClass: number, tag: number)
 }
 
 function decodeDer(bytes: Uint8Array, what: string): asn1js.AsnType {
-  const parsed = asn1js.fromBER(bytes, DER_LIMITS);
-  if (parsed.offset === -1) throw malformed(`${what} is not DER: ${parsed.result.error || 'bad encoding'}`);
-  if (parsed.offset !== bytes.byteLength) throw malformed(`trailing bytes after ${what}`);
-  // asn1js accepts BER and even children overrunning their parent; X.690 §10 DER has one encoding, so a
-  // re-encoding that differs means the input was not DER.
-  if (!bytesEqual(new Uint8Array(parsed.result.toBER(false)), bytes)) throw malformed(`${what} is not DER`);
-  return parsed.result;
+  // asn1js accepts BER (even children overrunning their parent) and throws on some malformed input; X.690
+  // §10 DER has one encoding, so a re-encoding that differs means the input was not DER.
+  let parsed: asn1js.FromBerResult;
+  try {
+    parsed = asn1js.fromBER(bytes, DER_LIMITS);
+    if (parsed.offset === bytes.byteLength && bytesEqual(new Uint8Array(parsed.result.toBER(false)), bytes)) {
+      return parsed.result;
+    }
+  } catch (e) {
+    throw malformed(`${what} is not DER`, e);
+  }
+  throw malformed(`${what} is not a single DER value`);
 }
 
 /** pkijs throws plain errors on schema mismatch; convert them once, here. */
@@ -246,7 +251,11 @@ interface CertInfo {
 function certInfo(der: Uint8Array, what: string): CertInfo {
   const cert = parseCertificate(der, what);
   try {
-    return { der, cert, asn: new pkijs.Certificate({ schema: asn1js.fromBER(Uint8Array.from(der)).result }) };
+    return {
+      der,
+      cert,
+      asn: new pkijs.Certificate({ schema: asn1js.fromBER(Uint8Array.from(der), DER_LIMITS).result }),
+    };
   } catch (e) {
     throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a valid X.509 certificate`, { cause: e });
   }

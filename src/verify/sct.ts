@@ -29,11 +29,18 @@ function rawOf(block: asn1js.AsnType): Uint8Array {
   return new Uint8Array(block.valueBeforeDecodeView);
 }
 
-function decodeDer(der: Uint8Array, what: string): asn1js.AsnType {
-  const parsed = asn1js.fromBER(der, DER_LIMITS);
-  const ok = parsed.offset === der.byteLength && bytesEqual(new Uint8Array(parsed.result.toBER(false)), der);
-  if (!ok) throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a DER certificate`);
-  return parsed.result;
+/**
+ * Decodes exactly one DER value, or returns undefined. asn1js accepts BER (even children overrunning their
+ * parent) and throws on some malformed input; a re-encoding that differs means the input was not DER.
+ */
+function decodeDer(der: Uint8Array): asn1js.AsnType | undefined {
+  try {
+    const parsed = asn1js.fromBER(der, DER_LIMITS);
+    if (parsed.offset !== der.byteLength) return undefined;
+    return bytesEqual(new Uint8Array(parsed.result.toBER(false)), der) ? parsed.result : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** X.690 §8.1.3 definite-length encoding of one TLV. */
@@ -47,7 +54,8 @@ function tlv(tag: number, content: Uint8Array): Uint8Array {
 
 /** The TBSCertificate fields of a DER certificate, with the `[3] extensions` wrapper located. */
 function tbsFields(der: Uint8Array, what: string): asn1js.AsnType[] {
-  const cert = decodeDer(Uint8Array.from(der), what);
+  const cert = decodeDer(Uint8Array.from(der));
+  if (cert === undefined) throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a DER certificate`);
   const tbs = children(cert)[0];
   if (!isTag(cert, 1, 16) || !isTag(tbs, 1, 16)) {
     throw new VouchError('ERR_CERT_MALFORMED', `${what} is not an X.509 certificate`);
@@ -82,13 +90,9 @@ function splitLeaf(leafDer: Uint8Array): { tbs: Uint8Array; list: Uint8Array } {
   if (!(extnValue instanceof asn1js.OctetString))
     throw new VouchError('ERR_SCT_INVALID', 'bad SCT extension');
   // The extension value is itself a DER OCTET STRING wrapping the TLS-encoded list (RFC 6962 §3.3).
-  const inner = asn1js.fromBER(extnValue.valueBlock.valueHexView, DER_LIMITS);
-  if (
-    inner.offset !== extnValue.valueBlock.valueHexView.byteLength ||
-    !(inner.result instanceof asn1js.OctetString) ||
-    inner.result.idBlock.isConstructed
-  ) {
-    throw new VouchError('ERR_SCT_INVALID', 'the SCT extension is not an OCTET STRING');
+  const inner = decodeDer(new Uint8Array(extnValue.valueBlock.valueHexView));
+  if (!(inner instanceof asn1js.OctetString) || inner.idBlock.isConstructed) {
+    throw new VouchError('ERR_SCT_INVALID', 'the SCT extension is not a DER OCTET STRING');
   }
   const kept = extensions.filter((e) => e !== sctExt).map(rawOf);
   // Extensions ::= SEQUENCE SIZE (1..MAX): with nothing left the [3] field is dropped altogether.
@@ -96,7 +100,7 @@ function splitLeaf(leafDer: Uint8Array): { tbs: Uint8Array; list: Uint8Array } {
   const parts = fields.flatMap((f) =>
     f === wrapper ? (rebuilt === undefined ? [] : [rebuilt]) : [rawOf(f)],
   );
-  return { tbs: tlv(0x30, Buffer.concat(parts)), list: new Uint8Array(inner.result.valueBlock.valueHexView) };
+  return { tbs: tlv(0x30, Buffer.concat(parts)), list: new Uint8Array(inner.valueBlock.valueHexView) };
 }
 
 /** A bounds-checked reader for TLS presentation-language structures (RFC 5246 §4); input is attacker-controlled. */

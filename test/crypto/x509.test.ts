@@ -159,6 +159,12 @@ describe('crypto/x509 parse', () => {
     await expectCode(() => parseCertificate(pem.replace(/\n[A-Za-z0-9+/]/, '\n!')), 'ERR_CERT_MALFORMED');
     // A syntactically valid SEQUENCE that is not a certificate.
     await expectCode(() => parseCertificate(Buffer.from('3003020101', 'hex')), 'ERR_CERT_MALFORMED');
+    // asn1js throws a RangeError on a UniversalString whose length is not a multiple of 4.
+    const universal = Buffer.from(der);
+    universal.writeUInt8(0x1c, 4);
+    await expectCode(() => parseCertificate(universal), 'ERR_CERT_MALFORMED');
+    // BER, not DER: a length in long form where the short form fits.
+    await expectCode(() => parseCertificate(Buffer.from('30810302010a', 'hex')), 'ERR_CERT_MALFORMED');
   });
 
   it('refuses a certificate whose outer signature algorithm differs from the signed one', async () => {

@@ -77,6 +77,9 @@ describe('tsa/parseRfc3161Timestamp (trailofbits/rfc3161-client vectors)', () =>
       ['status rejection(2)', Buffer.from('30053003020102', 'hex')],
       ['granted without a token', Buffer.from('30053003020100', 'hex')],
       ['an INTEGER', Buffer.from('020100', 'hex')],
+      // asn1js throws a RangeError on a UniversalString whose length is not a multiple of 4.
+      ['a nested odd UniversalString', Buffer.from('30051c03616263', 'hex')],
+      ['BER long-form length', Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), good.subarray(2)])],
     ];
     for (const [what, der] of bad) {
       await expectCode(() => parseRfc3161Timestamp(der), 'ERR_TIMESTAMP_MALFORMED').catch((e: Error) => {

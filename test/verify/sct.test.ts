@@ -272,6 +272,10 @@ describe('verify/sct: rejections and boundaries', async () => {
     await expectCode(() => verifyEmbeddedScts(tsaLeaf, tsaRoot, logs), 'ERR_SCT_MISSING');
     await expectCode(() => verifyEmbeddedScts(Buffer.from('junk'), issuer, logs), 'ERR_CERT_MALFORMED');
     await expectCode(
+      () => verifyEmbeddedScts(Buffer.from('30051c03616263', 'hex'), issuer, logs),
+      'ERR_CERT_MALFORMED',
+    );
+    await expectCode(
       () => verifyEmbeddedScts(Buffer.concat([leaf, Buffer.from([0])]), issuer, logs),
       'ERR_CERT_MALFORMED',
     );
