@@ -100,7 +100,8 @@ function spkiFromPem(text: string): Buffer | undefined {
 /**
  * Reads a public key: SPKI PEM or DER, or the public key of an X.509 certificate PEM. The SPKI must be the
  * canonical DER that re-encoding gives back: OpenSSL also accepts BER-ish variants (a BIT STRING with
- * "unused bits" set, say), and two encodings of one key would give two key ids.
+ * "unused bits" set, say), and two encodings of one key would give two key ids. Found by the mutation
+ * property test (test/properties).
  */
 export function loadPublicKey(data: string | Uint8Array, what = 'public key'): KeyObject {
   let key: KeyObject;
@@ -124,6 +125,14 @@ export function loadPublicKey(data: string | Uint8Array, what = 'public key'): K
   if (der !== undefined && !der.equals(key.export({ type: 'spki', format: 'der' }))) {
     throw new VouchError('ERR_KEY_MALFORMED', `${what} is not canonical DER`);
   }
-  algorithmForKey(key);
+  const alg = algorithmForKey(key);
+  // SEC 1 §2.3.3: OpenSSL also reads the hybrid (0x06/0x07) and compressed point forms and keeps them on
+  // export; accept only the uncompressed form every Sigstore and X.509 tool writes (Go refuses the others).
+  if (der !== undefined && alg.keyType === 'ec') {
+    const pointLen = alg.curve === 'secp384r1' ? 97 : 65;
+    if (der[der.length - pointLen] !== 0x04 || der[der.length - pointLen - 1] !== 0x00) {
+      throw new VouchError('ERR_KEY_MALFORMED', `${what} does not hold an uncompressed EC point`);
+    }
+  }
   return key;
 }

@@ -1,6 +1,9 @@
+// @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect metadata API
+// before the library loads: this side-effect import must stay first (docs/decisions/002-crypto-libraries.md).
+import 'reflect-metadata';
 import { constants, createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
-import type * as PeculiarX509 from '@peculiar/x509';
 import type { X509Certificate } from '@peculiar/x509';
+import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { bytesEqual, fromBase64, VouchError } from '../core/index.js';
 
@@ -12,46 +15,6 @@ export const EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 export const EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 const EKU_ANY = '2.5.29.37.0';
-
-interface ReflectMetadata {
-  getMetadata?: (key: unknown, target: object) => unknown;
-  getOwnMetadata?: (key: unknown, target: object) => unknown;
-  defineMetadata?: (key: unknown, value: unknown, target: object) => void;
-  hasMetadata?: (key: unknown, target: object) => boolean;
-  hasOwnMetadata?: (key: unknown, target: object) => boolean;
-  metadata?: (key: unknown, value: unknown) => (target: object) => void;
-}
-
-/**
- * @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect metadata API at
- * load time. This installs the smallest conforming subset (what tsyringe calls) when no polyfill is present,
- * then loads the library; static imports are hoisted, so the library is loaded dynamically after the shim.
- */
-function installReflectMetadata(): void {
-  const reflect = Reflect as unknown as ReflectMetadata;
-  if (typeof reflect.getMetadata === 'function') return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const get = (key: unknown, target: object): unknown => {
-    for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
-      const m = store.get(t);
-      if (m?.has(key)) return m.get(key);
-    }
-    return undefined;
-  };
-  const define = (key: unknown, value: unknown, target: object): void => {
-    const m = store.get(target) ?? new Map<unknown, unknown>();
-    m.set(key, value);
-    store.set(target, m);
-  };
-  reflect.getOwnMetadata = (key, target) => store.get(target)?.get(key);
-  reflect.getMetadata = get;
-  reflect.defineMetadata = define;
-  reflect.hasOwnMetadata = (key, target) => store.get(target)?.has(key) ?? false;
-  reflect.hasMetadata = (key, target) => get(key, target) !== undefined;
-  reflect.metadata = (key, value) => (target) => define(key, value, target);
-}
-installReflectMetadata();
-const x509: typeof PeculiarX509 = await import('@peculiar/x509');
 
 // ---------------------------------------------------------------------------------------------------------
 // Raw DER views. Signatures and name chaining are checked over the bytes as received, never a re-encoding.

@@ -227,7 +227,14 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
   }
   const cert = parseX509(der, 'signing certificate');
   const fields = certificateFields(der);
-  const key = cert.publicKey;
+  // Node parses the leaf's key lazily; a certificate whose SPKI is corrupt throws only here (attacker input).
+  const key = run('certificate', () => {
+    try {
+      return cert.publicKey;
+    } catch (e) {
+      throw new VouchError('ERR_CERT_MALFORMED', "the signing certificate's public key cannot be parsed", { cause: e });
+    }
+  });
   if (o.key !== undefined && !o.key.equals(key)) {
     throw reject('ERR_KEY_MISMATCH', 'key', 'the signing certificate does not hold the given key');
   }

@@ -1,6 +1,7 @@
 // Test PKI and transparency log for the verifier: a root and intermediate CA issuing Fulcio-style leaf
 // certificates, and a Rekor-style log that writes entries with signed entry timestamps, inclusion proofs and
 // signed checkpoints. Everything is generated per test run; nothing here is trusted outside the tests.
+import 'reflect-metadata';
 import {
   createHash,
   generateKeyPairSync,
@@ -9,14 +10,13 @@ import {
   sign,
   webcrypto,
 } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 import { canonicalJson, toBase64, toHex } from '../../src/core/index.js';
 import { EKU_CODE_SIGNING } from '../../src/crypto/index.js';
 import type { TransparencyLogEntry } from '../../src/envelope/index.js';
 import { hashChildren, hashLeaf } from '../../src/log/index.js';
 import type { AuthoritySpec, LogSpec, TimeRange } from '../../src/verify/trusted-root.js';
 
-// src/crypto/index.js installed the Reflect metadata shim @peculiar/x509 needs.
-const x509 = await import('@peculiar/x509');
 const subtle = webcrypto.subtle;
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
