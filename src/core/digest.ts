@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { VouchError } from './errors.js';
 
@@ -23,8 +23,9 @@ export function parseDigestAlgorithm(name: string): DigestAlgorithm {
   }
 }
 
+// crypto.hash (Node ≥ 20.12) skips the Hash object: about half the cost for the small inputs a verifier digests.
 export function digestBytes(alg: DigestAlgorithm, data: Uint8Array | string): Buffer {
-  return createHash(alg).update(data).digest();
+  return hash(alg, data, 'buffer');
 }
 
 // 1 MiB reads: large enough that per-chunk overhead vanishes against hashing cost, small enough for constant memory.

@@ -232,7 +232,9 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
     try {
       return cert.publicKey;
     } catch (e) {
-      throw new VouchError('ERR_CERT_MALFORMED', "the signing certificate's public key cannot be parsed", { cause: e });
+      throw new VouchError('ERR_CERT_MALFORMED', "the signing certificate's public key cannot be parsed", {
+        cause: e,
+      });
     }
   });
   if (o.key !== undefined && !o.key.equals(key)) {
