@@ -1,16 +1,23 @@
 import { VouchError } from './errors.js';
 
-// Standard (RFC 4648 §4) or URL-safe (§5) alphabet; protobuf JSON accepts both, so Sigstore bundles may use either.
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
-const B64URL = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?$/;
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
-/** Strict base64 decode: Node's own decoder silently skips bad characters, which must never decide a verdict. */
+/**
+ * Strict base64 decode: standard (RFC 4648 §4) or URL-safe (§5) alphabet, padded or not — protobuf JSON
+ * accepts all four, so Sigstore bundles may use any. Node's decoder silently skips bad characters, which must
+ * never decide a verdict, so the input must be exactly what re-encoding the bytes gives back; that also
+ * refuses non-zero trailing bits (RFC 4648 §3.5), i.e. a second spelling of the same bytes.
+ */
 export function fromBase64(text: string, what = 'base64 value'): Buffer {
-  if (typeof text !== 'string' || !(B64.test(text) || B64URL.test(text))) {
-    throw new VouchError('ERR_BASE64', `${what} is not valid base64`);
+  if (typeof text === 'string') {
+    const bytes = Buffer.from(text, 'base64');
+    const std = bytes.toString('base64');
+    if (text === std) return bytes;
+    const url = bytes.toString('base64url');
+    const unpadded = std.replace(/=+$/, '');
+    if (text === unpadded || text === url || text === url + std.slice(unpadded.length)) return bytes;
   }
-  return Buffer.from(text, B64.test(text) ? 'base64' : 'base64url');
+  throw new VouchError('ERR_BASE64', `${what} is not valid base64`);
 }
 
 export function toBase64(bytes: Uint8Array): string {

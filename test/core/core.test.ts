@@ -21,7 +21,9 @@ describe('core/encoding', () => {
     assert.deepEqual(fromBase64('aGk='), Buffer.from('hi'));
     assert.deepEqual(fromBase64('-_8'), Buffer.from([0xfb, 0xff]));
     assert.deepEqual(fromBase64('aGk'), Buffer.from('hi')); // unpadded: valid in the url-safe form
-    for (const bad of ['a', '!!!!', 'aG k=', 'aGk==']) {
+    assert.deepEqual(fromBase64('-_8='), Buffer.from([0xfb, 0xff])); // url-safe, padded
+    // 'aGl=' decodes to "hi" as well, through non-zero trailing bits: a second spelling, refused.
+    for (const bad of ['a', '!!!!', 'aG k=', 'aGk==', 'aGl=', 'aGk=\n', '+_8=']) {
       await expectCode(() => fromBase64(bad), 'ERR_BASE64');
     }
   });
