@@ -4,13 +4,13 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { type DigestAlgorithm, digestBytes, fromHex, VouchError } from '../core/index.js';
 import type { Algorithm } from './algorithms.js';
-import { canUseDigest, verifyDigestEcdsa } from './prehash.js';
+import { canVerifyDigest, verifyDigest } from './prehash.js';
 import { assertKeyFits, verifyBytes } from './signature.js';
 import type { Signer } from './signer.js';
 
 /**
  * What is signed or verified: bytes in memory, a file (streamed), or only a digest (`sha256:<hex>`).
- * Digest-only artifacts work with ECDSA; Ed25519 (pure, RFC 8032) and RSA-PSS here need the bytes.
+ * Digest-only artifacts verify with ECDSA and RSA and sign with ECDSA; Ed25519 (pure, RFC 8032) needs the bytes.
  */
 export type Artifact =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
@@ -180,7 +180,7 @@ export async function verifyArtifact(
     case 'bytes':
       return { valid: verifyBytes(alg, key, a.bytes, signature), sha256: digestBytes('sha256', a.bytes) };
     case 'digest': {
-      if (!canUseDigest(alg)) {
+      if (!canVerifyDigest(alg)) {
         throw new VouchError(
           'ERR_USAGE',
           `${alg.id} signatures need the artifact itself, not only its digest`,
@@ -194,7 +194,7 @@ export async function verifyArtifact(
       }
       assertKeyFits(alg, key);
       return {
-        valid: verifyDigestEcdsa(alg, key, a.digest, signature),
+        valid: verifyDigest(alg, key, a.digest, signature),
         sha256: a.algorithm === 'sha256' ? Buffer.from(a.digest) : undefined,
       };
     }

@@ -37,7 +37,6 @@ export {
   signOpenPgpDetached,
   verifyOpenPgpDetached,
 } from './openpgp.js';
-export { verifyDigestEcdsa } from './prehash.js';
 export { assertKeyFits, signBytes, verifyBytes, verifyWithKey } from './signature.js';
 export { createFileSigner, FileSigner, type Signer } from './signer.js';
 export {

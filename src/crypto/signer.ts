@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Algorithm } from './algorithms.js';
 import { algorithmForKey } from './algorithms.js';
 import { keyIdOf } from './keys.js';
-import { canUseDigest, signDigestEcdsa } from './prehash.js';
+import { canSignDigest, signDigestEcdsa } from './prehash.js';
 import { signBytes } from './signature.js';
 
 /**
@@ -35,7 +35,7 @@ export class FileSigner implements Signer {
     this.#publicKey = createPublicKey(privateKey);
     this.algorithm = algorithm;
     this.keyId = keyIdOf(this.#publicKey);
-    if (canUseDigest(algorithm)) {
+    if (canSignDigest(algorithm)) {
       const key = privateKey;
       this.signDigest = async (hash, digest) => {
         if (hash !== algorithm.hash)

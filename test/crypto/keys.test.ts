@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -131,7 +131,7 @@ describe('crypto/artifact', () => {
         (await verifyArtifact(alg, pair.publicKey, { kind: 'bytes', bytes: tampered }, sig.signature)).valid,
         false,
       );
-      if (alg.keyType === 'ec') {
+      if (alg.keyType !== 'ed25519') {
         const d = {
           kind: 'digest' as const,
           algorithm: alg.hash as 'sha256',
@@ -165,4 +165,55 @@ describe('crypto/artifact', () => {
       }
     });
   }
+});
+
+describe('crypto/artifact: RSA over a digest (RFC 8017)', () => {
+  const data = Buffer.from('rsa digest path');
+  const digest = createHash('sha256').update(data).digest();
+  const d = { kind: 'digest' as const, algorithm: 'sha256' as const, digest };
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  it('PKCS#1 v1.5 and PSS signatures made by node:crypto verify from the digest alone', async () => {
+    const pkcs1 = nodeSign('sha256', data, { key: privateKey, padding: constants.RSA_PKCS1_PADDING });
+    const pss = nodeSign('sha256', data, {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
+    const p1 = getAlgorithm('rsa-pkcs1-sha256');
+    const ps = getAlgorithm('rsa-pss-3072');
+    assert.equal((await verifyArtifact(p1, publicKey, d, pkcs1)).valid, true);
+    assert.equal((await verifyArtifact(ps, publicKey, d, pss)).valid, true);
+    // each padding refuses the other's signature, and a salt length other than the digest's
+    assert.equal((await verifyArtifact(p1, publicKey, d, pss)).valid, false);
+    assert.equal((await verifyArtifact(ps, publicKey, d, pkcs1)).valid, false);
+    const pssMax = nodeSign('sha256', data, {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN,
+    });
+    assert.equal((await verifyArtifact(ps, publicKey, d, pssMax)).valid, false);
+    assert.equal((await verifyArtifact(ps, publicKey, d, pss.subarray(1))).valid, false);
+  });
+  it('any flipped bit of a PSS signature or of the digest is rejected', async () => {
+    const ps = getAlgorithm('rsa-pss-3072');
+    const pss = nodeSign('sha256', data, {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
+    let tried = 0;
+    for (let i = 0; i < pss.length; i += 7) {
+      const s = Buffer.from(pss);
+      s[i] = (s[i] as number) ^ (1 << (i % 8));
+      assert.equal((await verifyArtifact(ps, publicKey, d, s)).valid, false, `signature byte ${i}`);
+      tried++;
+    }
+    for (let i = 0; i < 32; i++) {
+      const dg = Buffer.from(digest);
+      dg[i] = (dg[i] as number) ^ 0x80;
+      assert.equal((await verifyArtifact(ps, publicKey, { ...d, digest: dg }, pss)).valid, false);
+      tried++;
+    }
+    assert.ok(tried > 80);
+  });
 });

@@ -35,7 +35,7 @@ export function registerVerify(program: Command, { io }: CommandContext): void {
     program
       .command('verify')
       .description('Verify an artifact against a Sigstore bundle, or an OpenPGP / CMS detached signature.')
-      .argument('<artifact>', 'file to verify, or sha256:<hex> (ECDSA signatures)'),
+      .argument('<artifact>', 'file to verify, or sha256:<hex> (ECDSA and RSA signatures)'),
   )
     .option('--bundle <path>', 'Sigstore bundle (default: <artifact>.sigstore.json)')
     .option('--signature <path>', 'detached OpenPGP (.asc/.sig) or CMS (.p7s) signature instead of a bundle')
