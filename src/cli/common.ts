@@ -11,9 +11,33 @@ import { type CliIO, passphraseSource } from './io.js';
 
 export { describeArtifact };
 
-/** `<artifact>` on the command line: a path, or `sha256:<hex>`. */
-export function artifactArg(ref: string): Artifact {
-  return parseArtifactRef(ref);
+/** Files below this size are read too quickly for a progress line to help. */
+const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
+
+/** A throttled one-line progress display on a terminal's stderr, erased when the file has been read. */
+function progressLine(io: CliIO, name: string): (done: number, total: number) => void {
+  let last = 0;
+  const mib = (n: number) => (n / (1024 * 1024)).toFixed(0);
+  return (done, total) => {
+    if (total < PROGRESS_MIN_BYTES) return;
+    if (done >= total) {
+      io.stderr('\r\u001b[2K');
+      return;
+    }
+    const now = Date.now();
+    if (now - last < 200) return;
+    last = now;
+    io.stderr(
+      `\r\u001b[2Kreading ${name}: ${Math.floor((done * 100) / total)}% (${mib(done)} of ${mib(total)} MiB)`,
+    );
+  };
+}
+
+/** `<artifact>` on the command line: a path, or `sha256:<hex>`; large files show progress on a terminal. */
+export function artifactArg(ref: string, io: CliIO): Artifact {
+  const a = parseArtifactRef(ref);
+  if (a.kind !== 'file' || io.stderrIsTTY !== true) return a;
+  return { ...a, onProgress: progressLine(io, basename(a.path)) };
 }
 
 /** `<file><suffix>` beside a file artifact; a digest artifact needs the flag spelled out. */

@@ -5,6 +5,8 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress lines are drawn only there). */
+  stderrIsTTY?: boolean;
   /** Reads a secret without echo; absent when there is no terminal. */
   readSecret?: (prompt: string) => Promise<string>;
 }
@@ -75,6 +77,7 @@ export function processIO(): CliIO {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
     ...(reader === undefined ? {} : { readSecret: reader }),
   };
 }

@@ -14,7 +14,12 @@ import type { Signer } from './signer.js';
  */
 export type Artifact =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
-  | { readonly kind: 'file'; readonly path: string }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      /** Called after each chunk read (bytes read so far, file size), for progress on long work. */
+      readonly onProgress?: (done: number, total: number) => void;
+    }
   | { readonly kind: 'digest'; readonly algorithm: DigestAlgorithm; readonly digest: Uint8Array };
 
 // A file literally named like `sha256:...` can still be given as `./sha256:...`.
@@ -47,12 +52,19 @@ export function describeArtifact(a: Artifact): string {
   }
 }
 
-async function streamFile(path: string, sinks: readonly { update(chunk: Buffer): unknown }[]): Promise<void> {
+async function streamFile(
+  a: Extract<Artifact, { kind: 'file' }>,
+  sinks: readonly { update(chunk: Buffer): unknown }[],
+): Promise<void> {
+  const { path, onProgress } = a;
   try {
     const st = await stat(path);
     if (!st.isFile()) throw new VouchError('ERR_INPUT_UNREADABLE', `${path} is not a regular file`);
+    let done = 0;
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
       for (const s of sinks) s.update(chunk as Buffer);
+      done += (chunk as Buffer).length;
+      onProgress?.(done, st.size);
     }
   } catch (e) {
     if (e instanceof VouchError) throw e;
@@ -105,7 +117,7 @@ export async function artifactDigest(a: Artifact, alg: DigestAlgorithm = 'sha256
       return digestBytes(alg, a.bytes);
     case 'file': {
       const h = createHash(alg);
-      await streamFile(a.path, [h]);
+      await streamFile(a, [h]);
       return h.digest();
     }
     case 'digest':
@@ -155,7 +167,7 @@ export async function signArtifact(signer: Signer, a: Artifact): Promise<Artifac
     }
     const h = createHash(hash);
     const h256 = hash === 'sha256' ? h : createHash('sha256');
-    await streamFile(a.path, h === h256 ? [h] : [h, h256]);
+    await streamFile(a, h === h256 ? [h] : [h, h256]);
     const digest = h.digest();
     return { signature: await signer.signDigest(hash, digest), sha256: h === h256 ? digest : h256.digest() };
   }
@@ -206,7 +218,7 @@ export async function verifyArtifact(
       assertKeyFits(alg, key);
       const v = createVerify(alg.hash);
       const h256: Hash = createHash('sha256');
-      await streamFile(a.path, [v, h256]);
+      await streamFile(a, [v, h256]);
       let valid = false;
       try {
         valid = v.verify({ key, ...padding(alg) }, signature);

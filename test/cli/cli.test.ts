@@ -143,6 +143,18 @@ describe('cli: keygen, sign, verify, attest, verify-attestation, inspect', () =>
     assert.equal(bad.code, 1);
   });
 
+  it('shows progress for a large file only on a terminal, and erases it', async () => {
+    writeFileSync(p('big.bin'), Buffer.alloc(70 * 1024 * 1024, 1));
+    const args = ['sign', p('big.bin'), '--key', p('k.key'), '--bundle', p('big.json'), '--force'];
+    const tty = await vouch(args, env, { tty: true });
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.match(tty.stderr, /reading big\.bin: \d+% \(\d+ of 70 MiB\)/);
+    assert.ok(tty.stderr.endsWith('\r\u001b[2K'), 'the progress line is erased at the end');
+    const piped = await vouch(args, env);
+    assert.equal(piped.code, 0);
+    assert.equal(piped.stderr, '');
+  });
+
   it('inspect summarises bundles and keys', async () => {
     const b = await vouch(['inspect', p('app.sig.json'), '--json']);
     assert.equal(b.code, 0, b.stderr);

@@ -10,7 +10,11 @@ export interface CliResult {
 }
 
 /** Runs the CLI in-process with captured output and a given environment. */
-export async function vouch(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function vouch(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  opts: { tty?: boolean } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
@@ -21,6 +25,7 @@ export async function vouch(args: readonly string[], env: NodeJS.ProcessEnv = {}
       stderr += t;
     },
     env,
+    stderrIsTTY: opts.tty === true,
   };
   const code = await run(args, io);
   return { code, stdout, stderr };

@@ -45,7 +45,7 @@ Example:
       if (o.type === undefined) throw usage('--type is required');
       if (o.predicate === undefined) throw usage('--predicate is required');
       const predicateType = predicateTypeArg(o.type);
-      const artifact = artifactArg(artifactRef);
+      const artifact = artifactArg(artifactRef, io);
       const out = outputBeside(artifact, o.bundle, '.intoto.sigstore.json', '--bundle');
       const predicate = parseJson(await readInput(o.predicate, MAX_PREDICATE), o.predicate);
       const signer = await loadSigner(o.key, io);

@@ -44,7 +44,7 @@ Examples:
   vouch sign dist/app.tgz --format cms --key cs.key --certificate cs.pem`,
     )
     .action(async (artifactRef: string, o: SignOptions) => {
-      const artifact = artifactArg(artifactRef);
+      const artifact = artifactArg(artifactRef, io);
       const overwrite = o.force === true;
       const json = o.json === true;
       switch (o.format) {

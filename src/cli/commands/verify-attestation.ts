@@ -39,7 +39,7 @@ Example:
     .action(async (artifactRef: string, o: VerifyAttestationFlags) => {
       if (o.type === undefined) throw usage('--type is required');
       const predicateType = predicateTypeArg(o.type);
-      const artifact = artifactArg(artifactRef);
+      const artifact = artifactArg(artifactRef, io);
       const bundlePath = outputBeside(artifact, o.bundle, '.intoto.sigstore.json', '--bundle');
       const options = await verifyOptionsFrom(o, io);
       const bundle = parseBundle(await readInput(bundlePath, MAX_BUNDLE));

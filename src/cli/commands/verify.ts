@@ -54,7 +54,7 @@ Examples:
   vouch verify dist/app.tgz --signature dist/app.tgz.p7s --ca-bundle ca.pem`,
     )
     .action(async (artifactRef: string, o: VerifyFlags) => {
-      const artifact = artifactArg(artifactRef);
+      const artifact = artifactArg(artifactRef, io);
       const json = o.json === true;
       if (o.signature !== undefined) {
         const sig = await readInput(o.signature, MAX_SIGNATURE);
