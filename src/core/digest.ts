@@ -1,6 +1,7 @@
 import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { VouchError } from './errors.js';
+import { unreadable } from './io.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['sha256', 'sha384', 'sha512'];
@@ -41,13 +42,7 @@ export async function digestFile<A extends DigestAlgorithm>(
     const stream = createReadStream(path, { highWaterMark: CHUNK });
     for await (const chunk of stream) for (const h of hashes) h.update(chunk as Buffer);
   } catch (e) {
-    throw new VouchError(
-      'ERR_INPUT_UNREADABLE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: e,
-      },
-    );
+    throw unreadable(path, e);
   }
   const out = {} as Record<A, Buffer>;
   algs.forEach((a, i) => {

@@ -14,5 +14,5 @@ export {
   type VouchErrorCode,
   wrapError,
 } from './errors.js';
-export { assertAbsent, DEFAULT_MAX_INPUT, readInput, writeFileAtomic } from './io.js';
+export { assertAbsent, DEFAULT_MAX_INPUT, readInput, unreadable, writeFileAtomic } from './io.js';
 export { canonicalJson, isRecord, type JsonValue, parseJson } from './json.js';

@@ -2,6 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { VouchError } from './errors.js';
 
+/** The coded error for a file that cannot be read; a VouchError (already coded) passes through. */
+export function unreadable(path: string, e: unknown): VouchError {
+  if (e instanceof VouchError) return e;
+  return new VouchError(
+    'ERR_INPUT_UNREADABLE',
+    `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+    {
+      cause: e,
+    },
+  );
+}
+
 /** Inputs larger than this are refused before they are read (JSON documents, keys, signatures). */
 export const DEFAULT_MAX_INPUT = 64 * 1024 * 1024;
 
@@ -13,14 +25,7 @@ export async function readInput(path: string, maxBytes = DEFAULT_MAX_INPUT): Pro
     if (!st.isFile()) throw new VouchError('ERR_INPUT_UNREADABLE', `${path} is not a regular file`);
     size = st.size;
   } catch (e) {
-    if (e instanceof VouchError) throw e;
-    throw new VouchError(
-      'ERR_INPUT_UNREADABLE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: e,
-      },
-    );
+    throw unreadable(path, e);
   }
   if (size > maxBytes) {
     throw new VouchError('ERR_INPUT_TOO_LARGE', `${path} is ${size} bytes; the limit is ${maxBytes}`, {
@@ -30,13 +35,7 @@ export async function readInput(path: string, maxBytes = DEFAULT_MAX_INPUT): Pro
   try {
     return await readFile(path);
   } catch (e) {
-    throw new VouchError(
-      'ERR_INPUT_UNREADABLE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: e,
-      },
-    );
+    throw unreadable(path, e);
   }
 }
 

@@ -1,8 +1,15 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { constants, createHash, createVerify, type Hash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { type DigestAlgorithm, digestBytes, fromHex, VouchError } from '../core/index.js';
+import { stat } from 'node:fs/promises';
+import {
+  type DigestAlgorithm,
+  digestBytes,
+  fromHex,
+  readInput,
+  unreadable,
+  VouchError,
+} from '../core/index.js';
 import type { Algorithm } from './algorithms.js';
 import { canVerifyDigest, verifyDigest } from './prehash.js';
 import { assertKeyFits, verifyBytes } from './signature.js';
@@ -67,47 +74,13 @@ async function streamFile(
       onProgress?.(done, st.size);
     }
   } catch (e) {
-    if (e instanceof VouchError) throw e;
-    throw new VouchError(
-      'ERR_INPUT_UNREADABLE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: e,
-      },
-    );
+    throw unreadable(path, e);
   }
 }
 
-async function readWhole(path: string): Promise<Buffer> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (e) {
-    throw new VouchError(
-      'ERR_INPUT_UNREADABLE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  if (size > bufferConstants.MAX_LENGTH) {
-    throw new VouchError(
-      'ERR_INPUT_TOO_LARGE',
-      `${path} is too large to sign with a pure (non-prehash) algorithm`,
-    );
-  }
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new VouchError(
-      'ERR_INPUT_UNREADABLE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        cause: e,
-      },
-    );
-  }
+/** Pure (non-prehash) algorithms need the whole file; Buffer's maximum size bounds it. */
+function readWhole(path: string): Promise<Buffer> {
+  return readInput(path, bufferConstants.MAX_LENGTH);
 }
 
 /** The artifact's digest with `alg`; files are streamed in constant memory. */

@@ -20,7 +20,7 @@ import {
   sign,
   verify,
 } from 'openpgp';
-import { VouchError } from '../core/index.js';
+import { unreadable, VouchError } from '../core/index.js';
 import type { Artifact } from './artifact.js';
 
 /**
@@ -65,12 +65,7 @@ function fileStream(path: string): ReadableStream<Uint8Array> {
         if (next.done === true) controller.close();
         else controller.enqueue(next.value as Buffer);
       } catch (e) {
-        controller.error(
-          new VouchError(
-            'ERR_INPUT_UNREADABLE',
-            `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-          ),
-        );
+        controller.error(unreadable(path, e));
       }
     },
     async cancel() {
@@ -86,8 +81,8 @@ async function toMessage(content: OpenPgpContent): Promise<Message<MaybeStream<U
       return createMessage({ binary: content.bytes });
     case 'file': {
       // Checked up front so that a missing file is ERR_INPUT_UNREADABLE before any key is touched.
-      const st = await stat(content.path).catch((e: NodeJS.ErrnoException) => {
-        throw new VouchError('ERR_INPUT_UNREADABLE', `cannot read ${content.path}: ${e.code ?? 'error'}`);
+      const st = await stat(content.path).catch((e: unknown) => {
+        throw unreadable(content.path, e);
       });
       if (!st.isFile()) {
         throw new VouchError('ERR_INPUT_UNREADABLE', `${content.path} is not a regular file`);
