@@ -4,6 +4,7 @@ import * as pkijs from 'pkijs';
 import { bytesEqual, type DigestAlgorithm, digestBytes, fromBase64, VouchError } from '../core/index.js';
 import { algorithmForKey } from './algorithms.js';
 import { type Artifact, artifactDigest } from './artifact.js';
+import { children, isTag, rawOf } from './asn1.js';
 import {
   EKU_CODE_SIGNING,
   parseCertificate,
@@ -237,19 +238,6 @@ function decodeInput(input: Uint8Array | string): Uint8Array {
   }
 }
 
-function children(block: asn1js.AsnType): asn1js.AsnType[] {
-  const v = (block.valueBlock as { value?: unknown }).value;
-  return Array.isArray(v) ? (v as asn1js.AsnType[]) : [];
-}
-
-function isContext(block: asn1js.AsnType | undefined, tag: number): boolean {
-  return block !== undefined && block.idBlock.tagClass === 3 && block.idBlock.tagNumber === tag;
-}
-
-function rawOf(block: { valueBeforeDecodeView: Uint8Array }): Uint8Array {
-  return new Uint8Array(block.valueBeforeDecodeView);
-}
-
 interface Parsed {
   readonly signedData: pkijs.SignedData;
   /** The embedded certificates as received (X.509 choice only), in order. */
@@ -274,10 +262,10 @@ function parseCms(der: Uint8Array): Parsed {
     throw malformed('bad ContentInfo or SignedData structure', e);
   }
   const certificates: { der: Uint8Array; cert: pkijs.Certificate }[] = [];
-  const certSet = children(sdBlock).find((b) => isContext(b, 0));
+  const certSet = children(sdBlock).find((b) => isTag(b, 3, 0));
   for (const c of certSet === undefined ? [] : children(certSet)) {
     // Only the plain X.509 choice (a SEQUENCE) of CertificateChoices (§10.2.2) is used; others are skipped.
-    if (c.idBlock.tagClass !== 1 || c.idBlock.tagNumber !== 16) continue;
+    if (!isTag(c, 1, 16)) continue;
     try {
       certificates.push({ der: rawOf(c), cert: new pkijs.Certificate({ schema: c }) });
     } catch (e) {
@@ -337,11 +325,11 @@ function checkAlgorithmProtection(value: asn1js.AsnType, si: pkijs.SignerInfo): 
   try {
     ok =
       digestAlg !== undefined &&
-      isContext(second, 1) &&
+      isTag(second, 3, 1) &&
       sameAlgorithm(new pkijs.AlgorithmIdentifier({ schema: digestAlg }), si.digestAlgorithm) &&
       sameAlgorithm(
         new pkijs.AlgorithmIdentifier({
-          schema: new asn1js.Sequence({ value: children(second as asn1js.AsnType) }),
+          schema: new asn1js.Sequence({ value: children(second) }),
         }),
         si.signatureAlgorithm,
       );
@@ -382,7 +370,7 @@ function findSigner(
     const ski = cert.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier)?.parsedValue as unknown;
     return (
       sid instanceof asn1js.Primitive &&
-      isContext(sid, 0) &&
+      isTag(sid, 3, 0) &&
       ski instanceof asn1js.OctetString &&
       bytesEqual(sid.valueBlock.valueHexView, ski.valueBlock.valueHexView)
     );

@@ -16,6 +16,7 @@ export {
   signArtifact,
   verifyArtifact,
 } from './artifact.js';
+export { children, type DerLimits, decodeStrictDer, isTag, parseStrictDer, rawOf } from './asn1.js';
 export { type CmsContent, type CmsVerification, signCmsDetached, verifyCmsDetached } from './cms.js';
 export { type KeyRefOptions, parseKeyRef, publicKeyFromRef, signerFromRef } from './keyref.js';
 export {

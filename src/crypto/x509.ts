@@ -6,6 +6,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { bytesEqual, fromBase64, VouchError } from '../core/index.js';
+import { children, decodeStrictDer, isTag, rawOf } from './asn1.js';
 
 export type { X509Certificate } from '@peculiar/x509';
 
@@ -37,47 +38,19 @@ function malformed(what: string, detail: string): VouchError {
   return new VouchError('ERR_CERT_MALFORMED', `${what} is not a valid X.509 certificate: ${detail}`);
 }
 
-function children(block: asn1js.AsnType): asn1js.AsnType[] {
-  const v = (block.valueBlock as { value?: unknown }).value;
-  return Array.isArray(v) ? (v as asn1js.AsnType[]) : [];
-}
-
-function isUniversal(block: asn1js.AsnType | undefined, tag: number): block is asn1js.AsnType {
-  return block !== undefined && block.idBlock.tagClass === 1 && block.idBlock.tagNumber === tag;
-}
-
-function rawOf(block: asn1js.AsnType): Uint8Array {
-  return new Uint8Array(block.valueBeforeDecodeView);
-}
-
-/**
- * Decodes exactly one DER value, or returns undefined. asn1js accepts BER (even children overrunning their
- * parent) and throws on some malformed input; DER (X.690 §10) has one encoding, so a re-encoding that differs
- * means the input was not DER.
- */
-function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
-  try {
-    const parsed = asn1js.fromBER(bytes, DER_LIMITS);
-    if (parsed.offset !== bytes.byteLength) return undefined;
-    return bytesEqual(new Uint8Array(parsed.result.toBER(false)), bytes) ? parsed.result : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function splitCertificate(der: Uint8Array, what: string): RawCertificate {
-  // RFC 5280 §4.1: certificates are DER.
-  const top = decodeDer(der);
+  // RFC 5280 §4.1: certificates are DER (X.690 §10); anything else is refused, not normalised.
+  const top = decodeStrictDer(der, DER_LIMITS);
   if (top === undefined) throw malformed(what, 'not a single DER value');
   const [tbs, alg, sig, ...extra] = children(top);
-  if (!isUniversal(top, 16) || !isUniversal(tbs, 16) || !isUniversal(alg, 16)) {
+  if (!isTag(top, 1, 16) || !isTag(tbs, 1, 16) || !isTag(alg, 1, 16)) {
     throw malformed(what, 'not a SEQUENCE of tbsCertificate, signatureAlgorithm, signature');
   }
-  if (!isUniversal(sig, 3) || extra.length > 0) throw malformed(what, 'bad signature field');
+  if (!isTag(sig, 1, 3) || extra.length > 0) throw malformed(what, 'bad signature field');
   const fields = children(tbs);
-  const offset = fields[0]?.idBlock.tagClass === 3 && fields[0].idBlock.tagNumber === 0 ? 1 : 0;
+  const offset = isTag(fields[0], 3, 0) ? 1 : 0;
   const [, innerAlg, issuer, , subject] = fields.slice(offset);
-  if (!isUniversal(innerAlg, 16) || !isUniversal(issuer, 16) || !isUniversal(subject, 16)) {
+  if (!isTag(innerAlg, 1, 16) || !isTag(issuer, 1, 16) || !isTag(subject, 1, 16)) {
     throw malformed(what, 'bad tbsCertificate');
   }
   // RFC 5280 §4.1.1.2: the outer algorithm MUST equal the one inside the signed TBS; otherwise an attacker
@@ -91,7 +64,7 @@ function splitCertificate(der: Uint8Array, what: string): RawCertificate {
     der,
     tbs: rawOf(tbs),
     sigAlg: oid.valueBlock.toString(),
-    sigParams: params === undefined || isUniversal(params, 5) ? undefined : rawOf(params),
+    sigParams: params === undefined || isTag(params, 1, 5) ? undefined : rawOf(params),
     signature: new Uint8Array(bits.valueBlock.valueHexView),
     issuer: rawOf(issuer),
     subject: rawOf(subject),
@@ -210,8 +183,8 @@ function digestOid(oid: string): Hash {
 
 /** The hash and salt length of RSASSA-PSS-params (RFC 4055 §3.1); SHA-1 defaults are refused. */
 function pssParams(params: Uint8Array | undefined): { hash: Hash; saltLength: number } {
-  const parsed = params === undefined ? undefined : decodeDer(params);
-  if (parsed === undefined || !isUniversal(parsed, 16)) {
+  const parsed = params === undefined ? undefined : decodeStrictDer(params, DER_LIMITS);
+  if (parsed === undefined || !isTag(parsed, 1, 16)) {
     throw weak('RSASSA-PSS without parameters defaults to SHA-1 and is refused');
   }
   let hash: Hash | undefined;

@@ -3,8 +3,11 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { bytesEqual, type DigestAlgorithm, digestBytes, VouchError } from '../core/index.js';
 import {
+  children,
   EKU_TIME_STAMPING,
+  isTag,
   parseCertificate,
+  parseStrictDer,
   verifyAlgorithmSignature,
   verifyCertificateChain,
   type X509Certificate,
@@ -58,28 +61,16 @@ function invalid(message: string): VouchError {
   return new VouchError('ERR_TIMESTAMP_INVALID', `RFC 3161 timestamp: ${message}`);
 }
 
-function children(block: asn1js.AsnType | undefined): asn1js.AsnType[] {
-  const v = (block?.valueBlock as { value?: unknown } | undefined)?.value;
-  return Array.isArray(v) ? (v as asn1js.AsnType[]) : [];
-}
-
-function isTag(block: asn1js.AsnType | undefined, tagClass: number, tag: number): block is asn1js.AsnType {
-  return block !== undefined && block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tag;
-}
-
 function decodeDer(bytes: Uint8Array, what: string): asn1js.AsnType {
-  // asn1js accepts BER (even children overrunning their parent) and throws on some malformed input; X.690
-  // §10 DER has one encoding, so a re-encoding that differs means the input was not DER.
-  let parsed: asn1js.FromBerResult;
+  // X.690 §10: DER has one encoding; parseStrictDer refuses BER, trailing bytes and what asn1js throws on.
+  let parsed: asn1js.AsnType | undefined;
   try {
-    parsed = asn1js.fromBER(bytes, DER_LIMITS);
-    if (parsed.offset === bytes.byteLength && bytesEqual(new Uint8Array(parsed.result.toBER(false)), bytes)) {
-      return parsed.result;
-    }
+    parsed = parseStrictDer(bytes, DER_LIMITS);
   } catch (e) {
     throw malformed(`${what} is not DER`, e);
   }
-  throw malformed(`${what} is not a single DER value`);
+  if (parsed === undefined) throw malformed(`${what} is not a single DER value`);
+  return parsed;
 }
 
 /** pkijs throws plain errors on schema mismatch; convert them once, here. */

@@ -1,6 +1,7 @@
 import { constants, createHash, type KeyObject, verify as nodeVerify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { bytesEqual, VouchError } from '../core/index.js';
+import { children, decodeStrictDer, isTag, rawOf } from '../crypto/index.js';
 
 /** A trusted Certificate Transparency log (trusted_root.json `ctlogs`). `validFor` is a closed interval. */
 export interface CtLog {
@@ -16,33 +17,6 @@ const RSA_MIN_BITS = 2048;
 // A certificate is a few KiB and a dozen levels deep; these bound what an attacker-supplied one costs.
 const DER_LIMITS = { maxDepth: 32, maxNodes: 4096, maxContentLength: 1 << 20, parseEmbedded: false };
 
-function children(block: asn1js.AsnType | undefined): asn1js.AsnType[] {
-  const v = (block?.valueBlock as { value?: unknown } | undefined)?.value;
-  return Array.isArray(v) ? (v as asn1js.AsnType[]) : [];
-}
-
-function isTag(block: asn1js.AsnType | undefined, tagClass: number, tag: number): block is asn1js.AsnType {
-  return block !== undefined && block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tag;
-}
-
-function rawOf(block: asn1js.AsnType): Uint8Array {
-  return new Uint8Array(block.valueBeforeDecodeView);
-}
-
-/**
- * Decodes exactly one DER value, or returns undefined. asn1js accepts BER (even children overrunning their
- * parent) and throws on some malformed input; a re-encoding that differs means the input was not DER.
- */
-function decodeDer(der: Uint8Array): asn1js.AsnType | undefined {
-  try {
-    const parsed = asn1js.fromBER(der, DER_LIMITS);
-    if (parsed.offset !== der.byteLength) return undefined;
-    return bytesEqual(new Uint8Array(parsed.result.toBER(false)), der) ? parsed.result : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** X.690 §8.1.3 definite-length encoding of one TLV. */
 function tlv(tag: number, content: Uint8Array): Uint8Array {
   const n = content.byteLength;
@@ -54,7 +28,7 @@ function tlv(tag: number, content: Uint8Array): Uint8Array {
 
 /** The TBSCertificate fields of a DER certificate, with the `[3] extensions` wrapper located. */
 function tbsFields(der: Uint8Array, what: string): asn1js.AsnType[] {
-  const cert = decodeDer(Uint8Array.from(der));
+  const cert = decodeStrictDer(Uint8Array.from(der), DER_LIMITS);
   if (cert === undefined) throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a DER certificate`);
   const tbs = children(cert)[0];
   if (!isTag(cert, 1, 16) || !isTag(tbs, 1, 16)) {
@@ -90,7 +64,7 @@ function splitLeaf(leafDer: Uint8Array): { tbs: Uint8Array; list: Uint8Array } {
   if (!(extnValue instanceof asn1js.OctetString))
     throw new VouchError('ERR_SCT_INVALID', 'bad SCT extension');
   // The extension value is itself a DER OCTET STRING wrapping the TLS-encoded list (RFC 6962 §3.3).
-  const inner = decodeDer(new Uint8Array(extnValue.valueBlock.valueHexView));
+  const inner = decodeStrictDer(new Uint8Array(extnValue.valueBlock.valueHexView), DER_LIMITS);
   if (!(inner instanceof asn1js.OctetString) || inner.idBlock.isConstructed) {
     throw new VouchError('ERR_SCT_INVALID', 'the SCT extension is not a DER OCTET STRING');
   }
