@@ -21,7 +21,7 @@ import {
   type TransparencyLogEntry,
   verifyDsse,
 } from '../envelope/index.js';
-import { verifyRfc3161Timestamp } from '../tsa/index.js';
+import { parseRfc3161Timestamp, verifyRfc3161Timestamp } from '../tsa/index.js';
 import { reject, run, step, tag } from './check.js';
 import { certificateFields } from './der.js';
 import { chainLeaf, issuedBy, type Leaf, type PreparedCa, prepareCa } from './fulcio.js';
@@ -428,15 +428,21 @@ async function verifyTsaTimestamps(
 ): Promise<VerifiedTimestamp[]> {
   const tokens = bundle.verificationMaterial.rfc3161Timestamps;
   const out: VerifiedTimestamp[] = [];
+  // A repeated token must not count twice towards the threshold. Its bytes are no identity: a bare token and
+  // the TimeStampResp around it, or a token with other (unsigned) embedded certificates, verify alike. The
+  // serial number is: RFC 3161 §2.4.2 makes it unique per TSA, and it is inside the signed TSTInfo.
+  const seen = new Set<string>();
   for (const [i, der] of tokens.entries()) {
-    if (tokens.slice(0, i).some((t) => bytesEqual(t, der))) {
-      // sigstore-js: a repeated token must not count twice towards the threshold.
-      throw reject('ERR_BUNDLE_MALFORMED', 'timestamp.tsa', `RFC 3161 timestamp #${i + 1} is a duplicate`);
-    }
     // RFC 3161 tokens in a bundle cover the signature bytes (protobuf-specs TimestampVerificationData).
     const r = await step('timestamp.tsa', () => verifyRfc3161Timestamp(der, signature, trust.tsas));
-    // The authority is the trust root's own object, so its URI is found by identity.
-    const uri = trust.tsas.find((a) => a === r.authority)?.uri ?? '';
+    // The authority is the trust root's own object, so it is found by identity.
+    const authority = trust.tsas.findIndex((a) => a === r.authority);
+    const id = `${authority}:${parseRfc3161Timestamp(der).serialNumber}`;
+    if (seen.has(id)) {
+      throw reject('ERR_BUNDLE_MALFORMED', 'timestamp.tsa', `RFC 3161 timestamp #${i + 1} is a duplicate`);
+    }
+    seen.add(id);
+    const uri = trust.tsas[authority]?.uri ?? '';
     out.push({ source: 'tsa', time: r.genTime, authority: uri });
     checks.push({
       id: 'timestamp.tsa',
@@ -458,8 +464,15 @@ async function verifyTlogEntries(
   const entries = bundle.verificationMaterial.tlogEntries;
   const times: VerifiedTimestamp[] = [];
   for (const [i, entry] of entries.entries()) {
-    if (entries.slice(0, i).some((e) => e.logIndex === entry.logIndex && bytesEqual(e.logId, entry.logId))) {
-      // sigstore-go: duplicates could otherwise satisfy a threshold with a single entry.
+    // Duplicates could otherwise satisfy a threshold with a single entry (sigstore-go). An entry is the same
+    // body in the same log: `logIndex` is no identity, since without a SET nothing signs it.
+    if (
+      entries
+        .slice(0, i)
+        .some(
+          (e) => bytesEqual(e.logId, entry.logId) && bytesEqual(e.canonicalizedBody, entry.canonicalizedBody),
+        )
+    ) {
       throw reject('ERR_BUNDLE_MALFORMED', 'tlog', `transparency log entry #${i + 1} is a duplicate`);
     }
     const log = run('tlog', () => findLog(trust.logs, entry));
@@ -487,7 +500,8 @@ async function verifyTlogEntries(
     checks.push({
       id: 'tlog',
       ok: true,
-      detail: `${body.kind} ${body.version} entry ${entry.logIndex} in ${log.name}: ${proofs.join(' and ')} verified, bound to this bundle`,
+      // Only a SET signs the entry's own logIndex; otherwise name the index the inclusion proof verified.
+      detail: `${body.kind} ${body.version} entry ${entry.inclusionPromise !== undefined ? entry.logIndex : `at leaf ${entry.inclusionProof?.logIndex ?? '?'}`} in ${log.name}: ${proofs.join(' and ')} verified, bound to this bundle`,
     });
   }
   return { count: entries.length, times };
@@ -495,19 +509,21 @@ async function verifyTlogEntries(
 
 /**
  * An entry without a SET carries no time (Rekor v2): its log key must then be valid at the times the TSAs
- * vouch for, so that a retired log key cannot admit new entries.
+ * vouch for (or now, when there are none), so that a retired log key cannot admit new entries.
  */
 function checkLogKeyAt(
   log: PreparedLog,
   entry: TransparencyLogEntry,
   tsaTimes: readonly VerifiedTimestamp[],
 ): void {
-  const outside = tsaTimes.find((t) => !inRange(log.instance.validFor, t.time));
+  // With no TSA time at all (a caller that lowered the timestamp threshold), the key must be valid now.
+  const times = tsaTimes.length > 0 ? tsaTimes.map((t) => t.time) : [new Date()];
+  const outside = times.find((t) => !inRange(log.instance.validFor, t));
   if (outside !== undefined) {
     throw reject(
       'ERR_TLOG_UNTRUSTED',
       'tlog',
-      `the key of ${log.name} is not valid at ${outside.time.toISOString()} (entry ${entry.logIndex})`,
+      `the key of ${log.name} is not valid at ${outside.toISOString()} (entry ${entry.logIndex})`,
     );
   }
 }

@@ -6,6 +6,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import * as asn1js from 'asn1js';
 import { isVouchError, type VouchErrorCode } from '../../src/core/index.js';
 import { type Artifact, loadPublicKey } from '../../src/crypto/index.js';
 import { parseBundle } from '../../src/envelope/index.js';
@@ -257,6 +258,45 @@ describe('sigstore-conformance vectors, edited', () => {
     await rejectsWith('ERR_TIMESTAMP_MISSING', 'timestamps', () =>
       verifyBundle(b, A_TXT, { trustedRoot, identity: IDENTITY, timestampThreshold: 2 }),
     );
+  });
+
+  it('a token and the TimeStampResp around it are one timestamp, not two', async () => {
+    const b = bundleOf('rekor2-happy-path');
+    const [resp] = b.verificationMaterial.rfc3161Timestamps;
+    assert.ok(resp !== undefined);
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken } (RFC 3161 §2.4.2)
+    const outer = asn1js.fromBER(resp).result.valueBlock as unknown as { value: asn1js.AsnType[] };
+    const token = new Uint8Array((outer.value[1] as asn1js.AsnType).valueBeforeDecodeView);
+    const both = {
+      ...b,
+      verificationMaterial: { ...b.verificationMaterial, rfc3161Timestamps: [resp, token] },
+    };
+    const trustedRoot = parseTrustedRoot(
+      readFileSync(join(CONF, 'cases', 'rekor2-happy-path', 'trusted_root.json')),
+    );
+    await rejectsWith('ERR_BUNDLE_MALFORMED', 'timestamp.tsa', () =>
+      verifyBundle(both, A_TXT, { trustedRoot, identity: IDENTITY, timestampThreshold: 2 }),
+    );
+  });
+
+  it('one log entry under another (unsigned) logIndex does not count twice', async () => {
+    for (const name of ['rekor2-happy-path', 'happy-path-v0.3']) {
+      const b = bundleOf(name);
+      const [entry] = b.verificationMaterial.tlogEntries;
+      assert.ok(entry !== undefined);
+      const { inclusionPromise: _, ...unsigned } = entry;
+      const copy = { ...unsigned, logIndex: entry.logIndex + 1n };
+      const twice = { ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: [entry, copy] } };
+      const own = join(CONF, 'cases', name, 'trusted_root.json');
+      const trustedRoot = parseTrustedRoot(
+        readFileSync(
+          name.startsWith('rekor2') ? own : join(CONF, '_defaults', 'public-good-trusted_root.json'),
+        ),
+      );
+      await rejectsWith('ERR_BUNDLE_MALFORMED', 'tlog', () =>
+        verifyBundle(twice, A_TXT, { trustedRoot, identity: IDENTITY, tlogThreshold: 2 }),
+      );
+    }
   });
 
   it('a Rekor v2 log key must be valid at the TSA time (no integrated time of its own)', async () => {
