@@ -58,8 +58,8 @@ const WEAK_DIGEST_OIDS: Readonly<Record<string, string>> = {
 // Limits for attacker-controlled DER: a detached SignedData is a few certificates and one SignerInfo.
 const DER_LIMITS = { maxDepth: 48, maxNodes: 20_000, maxContentLength: 4 << 20, parseEmbedded: false };
 const MAX_CMS_BYTES = 8 << 20;
-// A signingTime later than this past the verifier's clock is refused: it would move the validity check
-// into the future, where a certificate that is not valid yet could pass.
+// A signingTime later than this past the verifier's clock is refused: a signature cannot come from the
+// future, and callers that report the signing time must not show an impossible one.
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 function malformed(detail: string, cause?: unknown): VouchError {
@@ -386,9 +386,9 @@ function findSigner(
  * CMSAlgorithmProtection when present; the chain to one of `anchors` with `requiredEku` (default code
  * signing) at the verification time; and messageDigest = hash(content), the content streamed once.
  *
- * The verification time is `at` when given (a trusted time, e.g. from an RFC 3161 timestamp), else the
- * signingTime attribute, else now. signingTime is asserted by the signer alone: trusting it means a holder
- * of an expired certificate's key can backdate signatures; pass `at` where that matters.
+ * The verification time is `at` when given (a trusted time, e.g. from an RFC 3161 timestamp), else now, as
+ * `openssl cms -verify` does. The signingTime attribute is reported but never decides: the signer alone
+ * asserts it, so trusting it would let a holder of an expired certificate's key backdate signatures.
  *
  * Errors: ERR_CMS_MALFORMED (structure), ERR_CMS_SIGNATURE (signature, attributes or content do not match),
  * ERR_CERT_CHAIN / ERR_CERT_VALIDITY / ERR_CERT_EKU / ERR_CERT_MALFORMED (chain), ERR_ALG_WEAK (SHA-1, MD5,
@@ -455,7 +455,7 @@ export async function verifyCmsDetached(
   const chain = await verifyCertificateChain({
     certificates: [signer.der, ...certificates.filter((c) => c !== signer).map((c) => c.der)],
     anchors: o.anchors,
-    at: o.at ?? signingTime ?? new Date(),
+    at: o.at ?? new Date(),
     requiredEku: o.requiredEku ?? EKU_CODE_SIGNING,
   });
 
