@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -126,7 +127,6 @@ describe('cli: keygen, sign, verify, attest, verify-attestation, inspect', () =>
   });
 
   it('digest-only artifacts verify with ECDSA', async () => {
-    const { createHash } = await import('node:crypto');
     const hex = createHash('sha256')
       .update(readFileSync(p('app.bin')))
       .digest('hex');

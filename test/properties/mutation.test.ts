@@ -3,6 +3,7 @@
 // A JSON mutation counts as "neutral" only when the mutated document still verifies AND its authenticated
 // content is identical to the original (whitespace, an equivalent escape, an unauthenticated key hint).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -219,7 +220,6 @@ describe('property: DSSE envelopes and bundles', () => {
 
   it('Vouch attestation bundle: any changed byte is rejected or changes nothing authenticated', async (t) => {
     const pair = await generateKeyPair(getAlgorithm('ed25519'));
-    const { createHash } = await import('node:crypto');
     const statement = buildStatement({
       subjects: [{ name: 'a', digest: { sha256: createHash('sha256').update(data).digest('hex') } }],
       predicateType: 'https://slsa.dev/provenance/v1',
