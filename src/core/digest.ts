@@ -1,5 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { VouchError } from './errors.js';
 import { unreadable } from './io.js';
 
@@ -32,18 +33,36 @@ export function digestBytes(alg: DigestAlgorithm, data: Uint8Array | string): Bu
 // 1 MiB reads: large enough that per-chunk overhead vanishes against hashing cost, small enough for constant memory.
 const CHUNK = 1 << 20;
 
+/**
+ * Reads a regular file once, in constant memory, feeding every chunk to each sink (hashes, signature
+ * verifiers); `onProgress` gets the bytes read so far and the file size.
+ */
+export async function streamFile(
+  path: string,
+  sinks: readonly { update(chunk: Buffer): unknown }[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new VouchError('ERR_INPUT_UNREADABLE', `${path} is not a regular file`);
+    let done = 0;
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
+      for (const s of sinks) s.update(chunk as Buffer);
+      done += (chunk as Buffer).length;
+      onProgress?.(done, st.size);
+    }
+  } catch (e) {
+    throw unreadable(path, e);
+  }
+}
+
 /** Streams a file of any size through one or more hashes in constant memory. */
 export async function digestFile<A extends DigestAlgorithm>(
   path: string,
   algs: readonly A[] = ['sha256' as A],
 ): Promise<Record<A, Buffer>> {
   const hashes = algs.map((a) => createHash(a));
-  try {
-    const stream = createReadStream(path, { highWaterMark: CHUNK });
-    for await (const chunk of stream) for (const h of hashes) h.update(chunk as Buffer);
-  } catch (e) {
-    throw unreadable(path, e);
-  }
+  await streamFile(path, hashes);
   const out = {} as Record<A, Buffer>;
   algs.forEach((a, i) => {
     out[a] = (hashes[i] as ReturnType<typeof createHash>).digest();

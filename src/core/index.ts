@@ -4,6 +4,7 @@ export {
   digestBytes,
   digestFile,
   parseDigestAlgorithm,
+  streamFile,
 } from './digest.js';
 export { bytesEqual, decodeUtf8, fromBase64, fromHex, toBase64, toHex } from './encoding.js';
 export {

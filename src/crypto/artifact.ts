@@ -1,13 +1,11 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { constants, createHash, createVerify, type Hash, type KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import {
   type DigestAlgorithm,
   digestBytes,
   fromHex,
   readInput,
-  unreadable,
+  streamFile,
   VouchError,
 } from '../core/index.js';
 import type { Algorithm } from './algorithms.js';
@@ -59,25 +57,6 @@ export function describeArtifact(a: Artifact): string {
   }
 }
 
-async function streamFile(
-  a: Extract<Artifact, { kind: 'file' }>,
-  sinks: readonly { update(chunk: Buffer): unknown }[],
-): Promise<void> {
-  const { path, onProgress } = a;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new VouchError('ERR_INPUT_UNREADABLE', `${path} is not a regular file`);
-    let done = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      for (const s of sinks) s.update(chunk as Buffer);
-      done += (chunk as Buffer).length;
-      onProgress?.(done, st.size);
-    }
-  } catch (e) {
-    throw unreadable(path, e);
-  }
-}
-
 /** Pure (non-prehash) algorithms need the whole file; Buffer's maximum size bounds it. */
 function readWhole(path: string): Promise<Buffer> {
   return readInput(path, bufferConstants.MAX_LENGTH);
@@ -90,7 +69,7 @@ export async function artifactDigest(a: Artifact, alg: DigestAlgorithm = 'sha256
       return digestBytes(alg, a.bytes);
     case 'file': {
       const h = createHash(alg);
-      await streamFile(a, [h]);
+      await streamFile(a.path, [h], a.onProgress);
       return h.digest();
     }
     case 'digest':
@@ -140,7 +119,7 @@ export async function signArtifact(signer: Signer, a: Artifact): Promise<Artifac
     }
     const h = createHash(hash);
     const h256 = hash === 'sha256' ? h : createHash('sha256');
-    await streamFile(a, h === h256 ? [h] : [h, h256]);
+    await streamFile(a.path, h === h256 ? [h] : [h, h256], a.onProgress);
     const digest = h.digest();
     return { signature: await signer.signDigest(hash, digest), sha256: h === h256 ? digest : h256.digest() };
   }
@@ -191,7 +170,7 @@ export async function verifyArtifact(
       assertKeyFits(alg, key);
       const v = createVerify(alg.hash);
       const h256: Hash = createHash('sha256');
-      await streamFile(a, [v, h256]);
+      await streamFile(a.path, [v, h256], a.onProgress);
       let valid = false;
       try {
         valid = v.verify({ key, ...padding(alg) }, signature);
