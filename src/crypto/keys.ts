@@ -35,12 +35,20 @@ export async function generateKeyPair(alg: Algorithm): Promise<KeyPair> {
   return { algorithm: alg, ...pair };
 }
 
+// Exporting the SPKI costs more than a signature check, and verifiers see the same KeyObject again and again.
+const keyIds = new WeakMap<KeyObject, string>();
+
 /** Key id = lowercase hex SHA-256 of the SubjectPublicKeyInfo DER (the form Sigstore's keyid uses). */
 export function keyIdOf(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256')
-    .update(pub.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    id = createHash('sha256')
+      .update(pub.export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 export function exportPublicKeyPem(key: KeyObject): string {

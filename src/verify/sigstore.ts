@@ -251,18 +251,6 @@ function resolveSigner(bundle: Bundle, o: VerifyOptions): CertificateSigner | Ke
   };
 }
 
-// keyIdOf exports the SPKI, which costs more than the signature check; a verifier sees the same key often.
-const keyIds = new WeakMap<KeyObject, string>();
-
-function keyId(key: KeyObject): string {
-  let id = keyIds.get(key);
-  if (id === undefined) {
-    id = keyIdOf(key);
-    keyIds.set(key, id);
-  }
-  return id;
-}
-
 const HINT_ALGORITHMS: Readonly<Record<string, DigestAlgorithm>> = {
   SHA2_256: 'sha256',
   SHA2_384: 'sha384',
@@ -651,7 +639,7 @@ export async function verifyBundle(
         'no trusted root: the signature was verified with the given key only; transparency log entries and timestamps were not checked',
     });
     return {
-      signer: { kind: 'key', keyId: keyId(signer.key) },
+      signer: { kind: 'key', keyId: keyIdOf(signer.key) },
       timestamps: [],
       tlogEntries: 0,
       ...(content.statement === undefined ? {} : { statement: content.statement }),
@@ -687,7 +675,7 @@ export async function verifyBundle(
     ...(content.statement === undefined ? {} : { statement: content.statement }),
     checks,
   };
-  if (signer.kind === 'publicKey') return { signer: { kind: 'key', keyId: keyId(signer.key) }, ...base };
+  if (signer.kind === 'publicKey') return { signer: { kind: 'key', keyId: keyIdOf(signer.key) }, ...base };
 
   if (timestamps.length === 0) {
     throw reject(
