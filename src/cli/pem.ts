@@ -1,11 +1,8 @@
-import { VouchError } from '../core/index.js';
+import { readInput } from '../core/index.js';
+import { parseCertificates } from '../crypto/index.js';
 
-/** Splits a PEM file into the DER bodies of its blocks (certificates, chains, CA bundles). */
-export function pemToDerList(data: Uint8Array | string, what: string): Buffer[] {
-  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-  const out = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)].map((m) =>
-    Buffer.from((m[2] as string).replace(/\s+/g, ''), 'base64'),
-  );
-  if (out.length === 0) throw new VouchError('ERR_CERT_MALFORMED', `${what} holds no PEM block`);
-  return out;
+/** Reads a PEM file of certificates (a signing certificate, a chain, a CA bundle) as DER, each one parsed. */
+export async function readCertificates(path: string): Promise<Uint8Array[]> {
+  const text = (await readInput(path, 4 * 1024 * 1024)).toString('utf8');
+  return parseCertificates(text, path).map((c) => new Uint8Array(c.rawData));
 }

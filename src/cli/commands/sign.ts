@@ -6,7 +6,7 @@ import { artifactArg, describeArtifact, loadSigner, outputBeside } from '../comm
 import { type CommandContext, usage } from '../context.js';
 import { passphraseSource } from '../io.js';
 import { emit } from '../output.js';
-import { pemToDerList } from '../pem.js';
+import { readCertificates } from '../pem.js';
 
 interface SignOptions {
   key?: string;
@@ -89,10 +89,8 @@ Examples:
           if (o.key === undefined || o.certificate === undefined)
             throw usage('--format cms needs --key and --certificate');
           const out = outputBeside(artifact, o.output, '.p7s', '--output');
-          const [certificate] = pemToDerList(await readInput(o.certificate, 1024 * 1024), o.certificate);
-          const chain = o.certificateChain
-            ? pemToDerList(await readInput(o.certificateChain, 4 * 1024 * 1024), o.certificateChain)
-            : [];
+          const [certificate] = await readCertificates(o.certificate);
+          const chain = o.certificateChain ? await readCertificates(o.certificateChain) : [];
           const privateKey = await loadPrivateKey(
             await readInput(o.key, 1024 * 1024),
             passphraseSource(io),

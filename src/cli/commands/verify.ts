@@ -6,7 +6,7 @@ import { verifyBundle } from '../../verify/index.js';
 import { artifactArg, describeArtifact, outputBeside } from '../common.js';
 import { type CommandContext, usage } from '../context.js';
 import { emit } from '../output.js';
-import { pemToDerList } from '../pem.js';
+import { readCertificates } from '../pem.js';
 import { addTrustOptions, resultLines, type TrustFlags, verifyOptionsFrom } from '../trust-options.js';
 
 interface VerifyFlags extends TrustFlags {
@@ -79,7 +79,7 @@ Examples:
           return;
         }
         if (o.caBundle === undefined) throw usage('--ca-bundle <pem> is required to verify a CMS signature');
-        const anchors = pemToDerList(await readInput(o.caBundle, 4 * 1024 * 1024), o.caBundle);
+        const anchors = await readCertificates(o.caBundle);
         const r = await verifyCmsDetached(artifact, sig, { anchors });
         emit(
           io,
