@@ -40,6 +40,17 @@ export const ERROR_CODES = {
   ERR_TIMESTAMP_MALFORMED: 'input',
   ERR_PGP_MALFORMED: 'input',
   ERR_CMS_MALFORMED: 'input',
+  ERR_LOCKFILE_NOT_FOUND: 'input',
+  ERR_LOCKFILE_MALFORMED: 'input',
+  ERR_LOCKFILE_VERSION: 'input',
+  ERR_SBOM_MALFORMED: 'input',
+  ERR_PREDICATE_MALFORMED: 'input',
+  ERR_LICENSE_POLICY_MALFORMED: 'input',
+  ERR_OSV_MALFORMED: 'input',
+  ERR_VEX_MALFORMED: 'input',
+  ERR_VULN_DB: 'input',
+  ERR_GIT: 'input',
+  ERR_PROVENANCE_SUBJECT: 'input',
 
   // verify: the input is well-formed but the proof it carries does not hold
   ERR_DIGEST_MISMATCH: 'verify',
@@ -73,6 +84,9 @@ export const ERROR_CODES = {
   ERR_VERIFY_NO_TRUST: 'verify',
   ERR_PGP_SIGNATURE: 'verify',
   ERR_CMS_SIGNATURE: 'verify',
+  ERR_PROVENANCE_INCOMPLETE: 'verify',
+  ERR_LICENSE_POLICY: 'verify',
+  ERR_VULNS_FOUND: 'verify',
 
   // internal: a bug or an environment failure, never the user's input
   ERR_INTERNAL: 'internal',
