@@ -1,10 +1,11 @@
 import { constants, createPublicKey, type KeyObject, sign as nodeSign } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Pkijs from 'pkijs';
 import { bytesEqual, type DigestAlgorithm, digestBytes, fromBase64, VouchError } from '../core/index.js';
 import { algorithmForKey } from './algorithms.js';
 import { type Artifact, artifactDigest } from './artifact.js';
 import { children, isTag, rawOf } from './asn1.js';
+import { pkijsLib } from './lazy.js';
 import {
   EKU_CODE_SIGNING,
   parseCertificate,
@@ -75,7 +76,7 @@ function malformed(detail: string, cause?: unknown): VouchError {
 
 interface SigningProfile {
   readonly digest: DigestAlgorithm;
-  readonly signatureAlgorithm: pkijs.AlgorithmIdentifier;
+  readonly signatureAlgorithm: Pkijs.AlgorithmIdentifier;
   sign(data: Uint8Array): Buffer;
 }
 
@@ -89,7 +90,7 @@ function profileFor(key: KeyObject): SigningProfile {
       const oid = digest === 'sha384' ? '1.2.840.10045.4.3.3' : '1.2.840.10045.4.3.2';
       return {
         digest,
-        signatureAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: oid }),
+        signatureAlgorithm: new (pkijsLib().AlgorithmIdentifier)({ algorithmId: oid }),
         sign: (data) => nodeSign(digest, data, key),
       };
     }
@@ -103,7 +104,7 @@ function profileFor(key: KeyObject): SigningProfile {
       }
       return {
         digest: 'sha256',
-        signatureAlgorithm: new pkijs.AlgorithmIdentifier({
+        signatureAlgorithm: new (pkijsLib().AlgorithmIdentifier)({
           algorithmId: '1.2.840.113549.1.1.11',
           algorithmParams: new asn1js.Null(),
         }),
@@ -113,7 +114,7 @@ function profileFor(key: KeyObject): SigningProfile {
       // RFC 8419 §3: PureEdDSA over the signed attributes, whose message digest SHOULD be SHA-512.
       return {
         digest: 'sha512',
-        signatureAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.3.101.112' }),
+        signatureAlgorithm: new (pkijsLib().AlgorithmIdentifier)({ algorithmId: '1.3.101.112' }),
         sign: (data) => nodeSign(null, data, key),
       };
   }
@@ -132,9 +133,9 @@ function derOf(o: { toSchema(): asn1js.AsnType }): Uint8Array {
   return new Uint8Array(o.toSchema().toBER(false));
 }
 
-function pkijsCertificate(der: Uint8Array, what: string): pkijs.Certificate {
+function pkijsCertificate(der: Uint8Array, what: string): Pkijs.Certificate {
   parseCertificate(der, what);
-  return pkijs.Certificate.fromBER(der);
+  return pkijsLib().Certificate.fromBER(der);
 }
 
 /**
@@ -156,16 +157,19 @@ export async function signCmsDetached(
   }
   const profile = profileFor(o.privateKey);
   const digest = await contentDigest(content, profile.digest);
-  const digestAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: DIGEST_OIDS[profile.digest] });
+  const digestAlgorithm = new (pkijsLib().AlgorithmIdentifier)({ algorithmId: DIGEST_OIDS[profile.digest] });
 
   const attributes = [
-    new pkijs.Attribute({
+    new (pkijsLib().Attribute)({
       type: OID.contentType,
       values: [new asn1js.ObjectIdentifier({ value: OID.data })],
     }),
-    new pkijs.Attribute({ type: OID.signingTime, values: [timeValue(o.signingTime ?? new Date())] }),
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: digest })] }),
-    new pkijs.Attribute({
+    new (pkijsLib().Attribute)({ type: OID.signingTime, values: [timeValue(o.signingTime ?? new Date())] }),
+    new (pkijsLib().Attribute)({
+      type: OID.messageDigest,
+      values: [new asn1js.OctetString({ valueHex: digest })],
+    }),
+    new (pkijsLib().Attribute)({
       type: OID.algorithmProtection,
       values: [
         new asn1js.Sequence({
@@ -184,31 +188,34 @@ export async function signCmsDetached(
     .map((attribute) => ({ attribute, der: derOf(attribute) }))
     .sort((a, b) => Buffer.compare(a.der, b.der))
     .map((a) => a.attribute);
-  const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
+  const signedAttrs = new (pkijsLib().SignedAndUnsignedAttributes)({ type: 0, attributes });
   // RFC 5652 §5.4: the signature covers the attributes as an explicit SET OF, not the [0] IMPLICIT tag.
   const toSign = derOf(signedAttrs);
   toSign[0] = 0x31;
 
   const cert = pkijsCertificate(o.certificate, 'signing certificate');
-  const signerInfo = new pkijs.SignerInfo({
+  const signerInfo = new (pkijsLib().SignerInfo)({
     version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
+    sid: new (pkijsLib().IssuerAndSerialNumber)({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
     digestAlgorithm,
     signedAttrs,
     signatureAlgorithm: profile.signatureAlgorithm,
     signature: new asn1js.OctetString({ valueHex: profile.sign(toSign) }),
   });
-  const signedData = new pkijs.SignedData({
+  const signedData = new (pkijsLib().SignedData)({
     version: 1,
     digestAlgorithms: [digestAlgorithm],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
+    encapContentInfo: new (pkijsLib().EncapsulatedContentInfo)({ eContentType: OID.data }),
     certificates: [
       cert,
       ...(o.chain ?? []).map((d, i) => pkijsCertificate(d, `chain certificate #${i + 1}`)),
     ],
     signerInfos: [signerInfo],
   });
-  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema() });
+  const contentInfo = new (pkijsLib().ContentInfo)({
+    contentType: OID.signedData,
+    content: signedData.toSchema(),
+  });
   return derOf(contentInfo);
 }
 
@@ -239,9 +246,9 @@ function decodeInput(input: Uint8Array | string): Uint8Array {
 }
 
 interface Parsed {
-  readonly signedData: pkijs.SignedData;
+  readonly signedData: Pkijs.SignedData;
   /** The embedded certificates as received (X.509 choice only), in order. */
-  readonly certificates: readonly { der: Uint8Array; cert: pkijs.Certificate }[];
+  readonly certificates: readonly { der: Uint8Array; cert: Pkijs.Certificate }[];
 }
 
 function parseCms(der: Uint8Array): Parsed {
@@ -249,25 +256,25 @@ function parseCms(der: Uint8Array): Parsed {
   const asn = asn1js.fromBER(der, DER_LIMITS);
   if (asn.offset === -1) throw malformed(asn.result.error || 'bad DER');
   if (asn.offset !== der.byteLength) throw malformed('trailing bytes after the ContentInfo');
-  let signedData: pkijs.SignedData;
+  let signedData: Pkijs.SignedData;
   let sdBlock: asn1js.AsnType;
   try {
-    const contentInfo = new pkijs.ContentInfo({ schema: asn.result });
+    const contentInfo = new (pkijsLib().ContentInfo)({ schema: asn.result });
     if (contentInfo.contentType !== OID.signedData)
       throw malformed(`content type ${contentInfo.contentType}`);
     sdBlock = contentInfo.content as asn1js.AsnType;
-    signedData = new pkijs.SignedData({ schema: sdBlock });
+    signedData = new (pkijsLib().SignedData)({ schema: sdBlock });
   } catch (e) {
     if (e instanceof VouchError) throw e;
     throw malformed('bad ContentInfo or SignedData structure', e);
   }
-  const certificates: { der: Uint8Array; cert: pkijs.Certificate }[] = [];
+  const certificates: { der: Uint8Array; cert: Pkijs.Certificate }[] = [];
   const certSet = children(sdBlock).find((b) => isTag(b, 3, 0));
   for (const c of certSet === undefined ? [] : children(certSet)) {
     // Only the plain X.509 choice (a SEQUENCE) of CertificateChoices (§10.2.2) is used; others are skipped.
     if (!isTag(c, 1, 16)) continue;
     try {
-      certificates.push({ der: rawOf(c), cert: new pkijs.Certificate({ schema: c }) });
+      certificates.push({ der: rawOf(c), cert: new (pkijsLib().Certificate)({ schema: c }) });
     } catch (e) {
       throw malformed('an embedded certificate cannot be parsed', e);
     }
@@ -277,7 +284,7 @@ function parseCms(der: Uint8Array): Parsed {
 
 /** The single value of a signed attribute that may occur at most once (RFC 5652 §11.1–§11.3, RFC 6211 §2). */
 function singleValue(
-  attrs: readonly pkijs.Attribute[],
+  attrs: readonly Pkijs.Attribute[],
   type: string,
   name: string,
 ): asn1js.AsnType | undefined {
@@ -297,7 +304,7 @@ function digestAlgorithmOf(oid: string): DigestAlgorithm {
 }
 
 /** Parameters that matter: absent and NULL are the same (RFC 5754 §2 allows both). */
-function paramsOf(alg: pkijs.AlgorithmIdentifier): Uint8Array | undefined {
+function paramsOf(alg: Pkijs.AlgorithmIdentifier): Uint8Array | undefined {
   const p = alg.algorithmParams as asn1js.AsnType | undefined;
   if (
     p === undefined ||
@@ -309,7 +316,7 @@ function paramsOf(alg: pkijs.AlgorithmIdentifier): Uint8Array | undefined {
   return new Uint8Array(p.toBER(false));
 }
 
-function sameAlgorithm(a: pkijs.AlgorithmIdentifier, b: pkijs.AlgorithmIdentifier): boolean {
+function sameAlgorithm(a: Pkijs.AlgorithmIdentifier, b: Pkijs.AlgorithmIdentifier): boolean {
   const pa = paramsOf(a);
   const pb = paramsOf(b);
   return (
@@ -319,16 +326,16 @@ function sameAlgorithm(a: pkijs.AlgorithmIdentifier, b: pkijs.AlgorithmIdentifie
 }
 
 /** RFC 6211 §2: when present, the protected algorithms must be the ones the SignerInfo names. */
-function checkAlgorithmProtection(value: asn1js.AsnType, si: pkijs.SignerInfo): void {
+function checkAlgorithmProtection(value: asn1js.AsnType, si: Pkijs.SignerInfo): void {
   const [digestAlg, second] = children(value);
   let ok = false;
   try {
     ok =
       digestAlg !== undefined &&
       isTag(second, 3, 1) &&
-      sameAlgorithm(new pkijs.AlgorithmIdentifier({ schema: digestAlg }), si.digestAlgorithm) &&
+      sameAlgorithm(new (pkijsLib().AlgorithmIdentifier)({ schema: digestAlg }), si.digestAlgorithm) &&
       sameAlgorithm(
-        new pkijs.AlgorithmIdentifier({
+        new (pkijsLib().AlgorithmIdentifier)({
           schema: new asn1js.Sequence({ value: children(second) }),
         }),
         si.signatureAlgorithm,
@@ -353,12 +360,12 @@ function timeOf(value: asn1js.AsnType): Date {
 }
 
 function findSigner(
-  si: pkijs.SignerInfo,
+  si: Pkijs.SignerInfo,
   certificates: Parsed['certificates'],
-): { der: Uint8Array; cert: pkijs.Certificate } {
+): { der: Uint8Array; cert: Pkijs.Certificate } {
   const sid = si.sid as unknown;
   const found = certificates.find(({ cert }) => {
-    if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    if (sid instanceof pkijsLib().IssuerAndSerialNumber) {
       return (
         bytesEqual(
           new Uint8Array(sid.issuer.valueBeforeDecode),

@@ -1,27 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { ReadableStream } from 'node:stream/web';
-import {
-  createMessage,
-  decryptKey,
-  enums,
-  generateKey,
-  type Key,
-  type MaybeStream,
-  type Message,
-  PacketList,
-  type PrivateKey,
-  type PublicKey,
-  readKeys,
-  readPrivateKey,
-  readSignature,
-  Signature,
-  type SignaturePacket,
-  sign,
-  verify,
-} from 'openpgp';
+import type { Key, MaybeStream, Message, PrivateKey, PublicKey, Signature, SignaturePacket } from 'openpgp';
 import { unreadable, VouchError } from '../core/index.js';
 import type { Artifact } from './artifact.js';
+
+/** openpgp is loaded on first use: it costs ~100 ms at start-up, and only OpenPGP commands need it. */
+const openpgp = () => import('openpgp');
 
 /**
  * OpenPGP detached signatures (RFC 9580, and the RFC 4880 v4 keys gpg 2.2 still makes) through the
@@ -75,6 +60,7 @@ function fileStream(path: string): ReadableStream<Uint8Array> {
 }
 
 async function toMessage(content: OpenPgpContent): Promise<Message<MaybeStream<Uint8Array>>> {
+  const { createMessage } = await openpgp();
   if (content instanceof Uint8Array) return createMessage({ binary: content });
   switch (content.kind) {
     case 'bytes':
@@ -138,6 +124,7 @@ export async function generateOpenPgpKey(o: {
   passphrase: string;
   algorithm?: 'ed25519' | 'rsa3072';
 }): Promise<GeneratedOpenPgpKey> {
+  const { generateKey } = await openpgp();
   if (o.passphrase.length === 0) {
     throw new VouchError('ERR_KEY_PASSWORD_MISSING', 'an empty passphrase is refused');
   }
@@ -168,6 +155,7 @@ export async function generateOpenPgpKey(o: {
 }
 
 async function unlock(key: PrivateKey, passphrase: () => Promise<string>): Promise<PrivateKey> {
+  const { decryptKey } = await openpgp();
   if (key.isDecrypted()) return key;
   const pass = await passphrase();
   try {
@@ -189,6 +177,8 @@ export async function signOpenPgpDetached(
   armoredPrivateKey: string,
   passphrase: () => Promise<string>,
 ): Promise<string> {
+  const pgp = await openpgp();
+  const { readPrivateKey, sign } = pgp;
   let key: PrivateKey;
   try {
     key = await readPrivateKey({ armoredKey: armoredPrivateKey });
@@ -204,7 +194,8 @@ export async function signOpenPgpDetached(
     // the signature packet completes when the data ends. Despite the typings, a detached sign returns a
     // Signature.
     const out: unknown = await sign({ message, signingKeys: unlocked, detached: true, format: 'object' });
-    if (!(out instanceof Signature)) throw new VouchError('ERR_INTERNAL', 'openpgp returned no signature');
+    if (!(out instanceof pgp.Signature))
+      throw new VouchError('ERR_INTERNAL', 'openpgp returned no signature');
     const [parts] = await Promise.all([drain<string>(out.armor()), discard(message.getLiteralData())]);
     armored = parts.join('');
   } catch (e) {
@@ -220,6 +211,7 @@ export async function signOpenPgpDetached(
 
 /** Parses a detached signature and returns its document signatures (RFC 9580 §5.2.1: binary 0x00, text 0x01). */
 async function parseSignature(input: string | Uint8Array): Promise<SignaturePacket[]> {
+  const { enums, readSignature } = await openpgp();
   const text = textOf(input);
   let sig: Signature;
   try {
@@ -243,6 +235,7 @@ async function parseSignature(input: string | Uint8Array): Promise<SignaturePack
 const KEY_BLOCK = /-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP \1 KEY BLOCK-----/g;
 
 async function parsePublicKeys(input: string | Uint8Array): Promise<PublicKey[]> {
+  const { readKeys } = await openpgp();
   const text = textOf(input);
   let keys: Key[];
   try {
@@ -299,6 +292,8 @@ export async function verifyOpenPgpDetached(
   publicKeys: string | Uint8Array,
   o: { at?: Date } = {},
 ): Promise<OpenPgpVerification> {
+  const pgp = await openpgp();
+  const { PacketList, verify } = pgp;
   const packets = await parseSignature(signature);
   const keys = await parsePublicKeys(publicKeys);
   const candidates = packets.flatMap((packet) => {
@@ -318,7 +313,7 @@ export async function verifyOpenPgpDetached(
     try {
       const result = await verify({
         message: await toMessage(content),
-        signature: new Signature(single),
+        signature: new pgp.Signature(single),
         verificationKeys: signer,
         format: 'binary',
         date: o.at ?? new Date(),

@@ -1,12 +1,9 @@
-// @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect metadata API
-// before the library loads: this side-effect import must stay first (docs/decisions/002-crypto-libraries.md).
-import 'reflect-metadata';
 import { constants, createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
-import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { bytesEqual, fromBase64, VouchError } from '../core/index.js';
 import { children, decodeStrictDer, isTag, rawOf } from './asn1.js';
+import { x509Lib } from './lazy.js';
 
 export type { X509Certificate } from '@peculiar/x509';
 
@@ -95,7 +92,7 @@ function pemBlocks(text: string, what: string): Uint8Array[] {
 function fromDer(der: Uint8Array, what: string): { cert: X509Certificate; raw: RawCertificate } {
   const raw = splitCertificate(Uint8Array.from(der), what);
   try {
-    return { cert: new x509.X509Certificate(raw.der), raw };
+    return { cert: new (x509Lib().X509Certificate)(raw.der), raw };
   } catch (e) {
     throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a valid X.509 certificate`, { cause: e });
   }
@@ -344,10 +341,10 @@ function unhandledCritical(cert: X509Certificate): string | undefined {
 
 /** RFC 5280 §4.2.1.9 / §4.2.1.3: may `issuer` sign certificates, given the intermediates already below it? */
 function issuerProblem(issuer: Node, below: readonly Node[]): string | undefined {
-  const bc = issuer.cert.getExtension(x509.BasicConstraintsExtension);
+  const bc = issuer.cert.getExtension(x509Lib().BasicConstraintsExtension);
   if (bc === null || !bc.ca) return `issuer ${describe(issuer.cert)} is not a CA`;
-  const ku = issuer.cert.getExtension(x509.KeyUsagesExtension);
-  if (ku !== null && (ku.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+  const ku = issuer.cert.getExtension(x509Lib().KeyUsagesExtension);
+  if (ku !== null && (ku.usages & x509Lib().KeyUsageFlags.keyCertSign) === 0) {
     return `issuer ${describe(issuer.cert)} lacks keyCertSign`;
   }
   if (bc.pathLength !== undefined) {
@@ -362,8 +359,8 @@ function issuerProblem(issuer: Node, below: readonly Node[]): string | undefined
 
 /** AKI/SKI (RFC 5280 §4.2.1.1) only narrow the search; a mismatch when both are present rules a candidate out. */
 function keyIdsDisagree(child: X509Certificate, issuer: X509Certificate): boolean {
-  const aki = child.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
-  const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const aki = child.getExtension(x509Lib().AuthorityKeyIdentifierExtension)?.keyId;
+  const ski = issuer.getExtension(x509Lib().SubjectKeyIdentifierExtension)?.keyId;
   return aki !== undefined && ski !== undefined && aki.toLowerCase() !== ski.toLowerCase();
 }
 
@@ -374,13 +371,13 @@ function validAt(cert: X509Certificate, at: Date): boolean {
 
 function checkEku(path: readonly Node[], eku: string): void {
   const [leaf, ...cas] = path;
-  const leafUsages = leaf?.cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [];
+  const leafUsages = leaf?.cert.getExtension(x509Lib().ExtendedKeyUsageExtension)?.usages ?? [];
   if (!leafUsages.map(String).includes(eku)) {
     throw new VouchError('ERR_CERT_EKU', `the certificate does not carry extended key usage ${eku}`);
   }
   // As Go's crypto/x509 does: an EKU on a CA constrains what it may issue for.
   for (const ca of cas) {
-    const usages = ca.cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages.map(String);
+    const usages = ca.cert.getExtension(x509Lib().ExtendedKeyUsageExtension)?.usages.map(String);
     if (usages !== undefined && !usages.includes(eku) && !usages.includes(EKU_ANY)) {
       throw new VouchError('ERR_CERT_EKU', `CA ${describe(ca.cert)} is not allowed to issue for ${eku}`);
     }
