@@ -15,7 +15,10 @@ describe('cli: keygen, sign, verify, attest, verify-attestation, inspect', () =>
     writeFileSync(p('app.bin'), Buffer.from('artifact bytes\n'));
     writeFileSync(
       p('pred.json'),
-      JSON.stringify({ buildDefinition: { buildType: 'x' }, runDetails: { builder: { id: 'b' } } }),
+      JSON.stringify({
+        buildDefinition: { buildType: 'x', externalParameters: {} },
+        runDetails: { builder: { id: 'b' } },
+      }),
     );
     assert.equal((await vouch(['keygen', '--alg', 'ecdsa-p256', '--out', p('k')], env)).code, 0);
     assert.equal((await vouch(['keygen', '--alg', 'ed25519', '--out', p('other')], env)).code, 0);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { parseJson, readInput, toHex, writeFileAtomic } from '../../core/index.js';
+import { checkPredicate, predicateFromFile } from '../../attest/index.js';
+import { readInput, toHex, writeFileAtomic } from '../../core/index.js';
 import { artifactDigest } from '../../crypto/index.js';
 import { buildStatement, serializeBundle, signStatementToBundle } from '../../envelope/index.js';
 import { artifactArg, artifactName, describeArtifact, loadSigner, outputBeside } from '../common.js';
@@ -31,15 +32,24 @@ export function registerAttest(program: Command, { io }: CommandContext): void {
       '--type <uri>',
       'predicate type URI, or slsa | cyclonedx | spdx | vulns | openvex | licenses | custom',
     )
-    .option('--predicate <path>', 'predicate JSON file')
+    .option(
+      '--predicate <path>',
+      'predicate JSON file, or an in-toto Statement about this artifact (as `vouch provenance` writes)',
+    )
     .option('--bundle <path>', 'bundle to write (default: <artifact>.intoto.sigstore.json)')
     .option('--force', 'overwrite an existing output')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       `
-Example:
-  vouch attest dist/app.tgz --key release.key --type slsa --predicate provenance.json --bundle app.att.json`,
+The predicate is checked against its type before signing (CycloneDX, SPDX, SLSA v1, vulns, OpenVEX,
+licenses); a custom type is signed as given.
+
+Examples:
+  vouch provenance --subject dist/app.tgz --output provenance.json
+  vouch attest dist/app.tgz --key release.key --type slsa --predicate provenance.json --bundle app.att.json
+  vouch sbom --output sbom.cdx.json
+  vouch attest dist/app.tgz --key release.key --type cyclonedx --predicate sbom.cdx.json`,
     )
     .action(async (artifactRef: string, o: AttestOptions) => {
       if (o.type === undefined) throw usage('--type is required');
@@ -47,9 +57,13 @@ Example:
       const predicateType = predicateTypeArg(o.type);
       const artifact = artifactArg(artifactRef, io);
       const out = outputBeside(artifact, o.bundle, '.intoto.sigstore.json', '--bundle');
-      const predicate = parseJson(await readInput(o.predicate, MAX_PREDICATE), o.predicate);
-      const signer = await loadSigner(o.key, io);
       const sha256 = toHex(await artifactDigest(artifact, 'sha256'));
+      const predicate = predicateFromFile(await readInput(o.predicate, MAX_PREDICATE), o.predicate, {
+        predicateType,
+        sha256,
+      });
+      const summary = checkPredicate(predicateType, predicate, o.predicate);
+      const signer = await loadSigner(o.key, io);
       const statement = buildStatement({
         subjects: [{ name: artifactName(artifact), digest: { sha256 } }],
         predicateType,
@@ -57,8 +71,9 @@ Example:
       });
       const bundle = await signStatementToBundle(signer, statement);
       await writeFileAtomic(out, serializeBundle(bundle), { overwrite: o.force === true });
-      emit(io, o.json === true, { bundle: out, predicateType, sha256, keyId: signer.keyId }, [
+      emit(io, o.json === true, { bundle: out, predicateType, sha256, keyId: signer.keyId, summary }, [
         `Attested ${describeArtifact(artifact)} (${predicateType}) with key ${signer.keyId}`,
+        `  ${summary}`,
         `  bundle: ${out}`,
       ]);
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkPredicate } from '../../attest/index.js';
 import { readInput, VouchError } from '../../core/index.js';
 import { assertPredicateType, parseBundle } from '../../envelope/index.js';
 import { verifyBundle } from '../../verify/index.js';
@@ -59,6 +60,7 @@ Example:
         });
       }
       assertPredicateType(result.statement, predicateType);
+      const summary = checkPredicate(predicateType, result.statement.predicate, bundlePath);
       emit(
         io,
         o.json === true,
@@ -66,6 +68,7 @@ Example:
           artifact: describeArtifact(artifact),
           bundle: bundlePath,
           predicateType,
+          summary,
           ...resultJson(result),
           statement: result.statement,
         },
@@ -73,6 +76,7 @@ Example:
           `Verified OK: ${describeArtifact(artifact)} attestation ${predicateType}`,
           ...resultLines(result),
           `  ✓ predicate type: ${predicateType}`,
+          `  ✓ predicate: ${summary}`,
         ],
       );
     });
