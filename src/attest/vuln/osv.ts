@@ -1,0 +1,126 @@
+import semver from 'semver';
+import { isTimestamp, JsonObject } from './fields.js';
+import type { OsvAffected, OsvEvent, OsvRange, OsvRangeType, OsvRecord, OsvSeverity } from './types.js';
+
+// OSV schema 1.6 (https://ossf.github.io/osv-schema/). Records come from a download anyone can publish into:
+// every field is read and typed one by one, counts and lengths are capped, unknown fields are ignored.
+
+const CODE = 'ERR_OSV_MALFORMED';
+const MAX_ID = 256;
+const MAX_TEXT = 64 * 1024;
+const MAX_ALIASES = 1024;
+const MAX_SEVERITY = 32;
+const MAX_AFFECTED = 16_384;
+const MAX_RANGES = 1024;
+const MAX_EVENTS = 4096;
+/** OSV.dev enumerates every affected version for some ecosystems; the longest lists run to a few thousand. */
+const MAX_VERSIONS = 200_000;
+const MAX_NAME = 1024;
+const MAX_VERSION = 1024;
+
+/** OSV §id: `<DB>-<ENTRYID>`; anything else (spaces, control characters) would end up in terminal output. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
+const RANGE_TYPES: readonly OsvRangeType[] = ['SEMVER', 'ECOSYSTEM', 'GIT'];
+const EVENT_KINDS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
+
+function timestamp(o: JsonObject, key: string, required: boolean): string | undefined {
+  const v = required ? o.string(key, 64) : o.optString(key, 64);
+  if (v !== undefined && !isTimestamp(v)) o.fail(key, 'must be an RFC 3339 date-time');
+  return v;
+}
+
+function identifier(o: JsonObject, value: string, key: string): string {
+  if (!ID.test(value)) o.fail(key, 'is not an OSV identifier');
+  return value;
+}
+
+function readEvent(e: JsonObject, type: OsvRangeType): OsvEvent {
+  const keys = e.keys().filter((k) => (EVENT_KINDS as readonly string[]).includes(k));
+  if (keys.length !== 1) e.fail('', `must have exactly one of ${EVENT_KINDS.join(', ')}`);
+  const kind = keys[0] as (typeof EVENT_KINDS)[number];
+  const version = e.string(kind, MAX_VERSION);
+  // OSV §ranges[].type SEMVER: versions are SemVer 2.0 ("0" only as `introduced`, meaning "all versions").
+  const zero = kind === 'introduced' && version === '0';
+  if (type === 'SEMVER' && !zero && semver.valid(version) === null) {
+    e.fail(kind, `${JSON.stringify(version.slice(0, 64))} is not a SemVer version`);
+  }
+  switch (kind) {
+    case 'introduced':
+      return { introduced: version };
+    case 'fixed':
+      return { fixed: version };
+    case 'last_affected':
+      return { last_affected: version };
+    case 'limit':
+      return { limit: version };
+  }
+}
+
+function readRange(r: JsonObject): OsvRange {
+  const type = r.string('type', 16) as OsvRangeType;
+  if (!RANGE_TYPES.includes(type)) r.fail('type', `must be one of ${RANGE_TYPES.join(', ')}`);
+  const events = r.objects('events', MAX_EVENTS).map((e) => readEvent(e, type));
+  if (events.length === 0) r.fail('events', 'must not be empty');
+  // OSV §ranges[].events: "must contain at least one introduced event".
+  if (!events.some((e) => 'introduced' in e)) r.fail('events', 'has no introduced event');
+  return { type, events };
+}
+
+function readAffected(a: JsonObject): OsvAffected | undefined {
+  const pkg = a.optObject('package');
+  const ranges = a.objects('ranges', MAX_RANGES).map(readRange);
+  const versions = a.strings('versions', MAX_VERSIONS, MAX_VERSION);
+  // OSV allows an entry without `package` (GIT ranges of a repository); no package version can match it.
+  if (pkg === undefined) return undefined;
+  const purl = pkg.optString('purl', MAX_NAME);
+  return {
+    ecosystem: pkg.string('ecosystem', 128),
+    name: pkg.string('name', MAX_NAME),
+    ...(purl === undefined ? {} : { purl }),
+    ranges,
+    versions,
+  };
+}
+
+function readSeverity(s: JsonObject): OsvSeverity {
+  return { type: s.string('type', 32), score: s.string('score', 1024) };
+}
+
+/**
+ * Reads one OSV record (already parsed JSON). Structural problems are ERR_OSV_MALFORMED naming `source` and
+ * the JSON path. `database_specific` is free-form: only a string `severity` in it is used, anything else there
+ * is ignored rather than refused.
+ */
+export function parseOsv(json: unknown, source: string): OsvRecord {
+  const o = new JsonObject(json, '', source, CODE);
+  const id = identifier(o, o.string('id', MAX_ID), 'id');
+  const modified = timestamp(o, 'modified', true) as string;
+  const published = timestamp(o, 'published', false);
+  const withdrawn = timestamp(o, 'withdrawn', false);
+  const aliases = o.strings('aliases', MAX_ALIASES, MAX_ID);
+  aliases.forEach((alias, i) => {
+    identifier(o, alias, `aliases[${i}]`);
+  });
+  const summary = o.optString('summary', MAX_TEXT);
+  const severity = o.objects('severity', MAX_SEVERITY).map(readSeverity);
+  const dbSpecific = o.raw('database_specific');
+  const dbSeverity =
+    dbSpecific !== null && typeof dbSpecific === 'object' && !Array.isArray(dbSpecific)
+      ? new JsonObject(dbSpecific, 'database_specific', source, CODE).raw('severity')
+      : undefined;
+  const affected = o
+    .objects('affected', MAX_AFFECTED)
+    .map(readAffected)
+    .filter((a) => a !== undefined);
+  return {
+    id,
+    modified,
+    ...(published === undefined ? {} : { published }),
+    ...(withdrawn === undefined ? {} : { withdrawn }),
+    aliases,
+    ...(summary === undefined ? {} : { summary }),
+    severity,
+    ...(typeof dbSeverity === 'string' && dbSeverity.length <= 32 ? { databaseSeverity: dbSeverity } : {}),
+    affected,
+  };
+}

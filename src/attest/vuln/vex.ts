@@ -1,0 +1,182 @@
+import { PackageURL } from 'packageurl-js';
+import { fail, isTimestamp, JsonObject } from './fields.js';
+import type { Finding } from './types.js';
+
+// OpenVEX v0.2.0 (https://github.com/openvex/spec/blob/main/OPENVEX-SPEC.md). A VEX document decides which
+// findings a report hides, so it is read strictly: ERR_VEX_MALFORMED names the file and the JSON path.
+
+const CODE = 'ERR_VEX_MALFORMED';
+const CONTEXT = /^https:\/\/openvex\.dev\/ns(?:\/v0\.[0-9]+\.[0-9]+)?$/;
+const STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
+/** OpenVEX §Status Justifications. */
+const JUSTIFICATIONS = [
+  'component_not_present',
+  'vulnerable_code_not_present',
+  'vulnerable_code_not_in_execute_path',
+  'vulnerable_code_cannot_be_controlled_by_adversary',
+  'inline_mitigations_already_exist',
+];
+const MAX_STATEMENTS = 100_000;
+const MAX_PRODUCTS = 100_000;
+const MAX_ALIASES = 1024;
+const MAX_DEPTH = 8;
+const MAX_TEXT = 64 * 1024;
+const MAX_ID = 4096;
+
+export type VexStatus = (typeof STATUSES)[number];
+
+/** A product reduced to what matching compares: a purl's type, namespace and name, and its version if any. */
+interface ProductPurl {
+  readonly type: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly version?: string;
+}
+
+export interface VexStatement {
+  /** Upper-cased vulnerability name and aliases. */
+  readonly vulnerabilities: ReadonlySet<string>;
+  readonly products: readonly ProductPurl[];
+  readonly status: VexStatus;
+  readonly justification?: string;
+  readonly impactStatement?: string;
+  /** The statement's timestamp, else the document's (OpenVEX §Statement: timestamp inherits). */
+  readonly time: number;
+}
+
+export interface VexDocument {
+  /** The document's `@id`. */
+  readonly id: string;
+  readonly source: string;
+  readonly statements: readonly VexStatement[];
+}
+
+function productPurl(purl: string): ProductPurl | undefined {
+  let p: PackageURL;
+  try {
+    p = PackageURL.fromString(purl);
+  } catch {
+    return undefined;
+  }
+  return {
+    type: p.type,
+    namespace: p.namespace ?? '',
+    name: p.name,
+    ...(p.version === undefined || p.version === null || p.version === '' ? {} : { version: p.version }),
+  };
+}
+
+/**
+ * Collects the purls of a product and of its subcomponents: a statement about an image "product" with a
+ * package "subcomponent" is about that package, and a statement naming the package as the product is too.
+ */
+function readProducts(c: JsonObject, out: ProductPurl[], depth: number): void {
+  if (depth > MAX_DEPTH) c.fail('subcomponents', `nests deeper than ${MAX_DEPTH}`);
+  const ids = [c.optString('@id', MAX_ID), c.optObject('identifiers')?.optString('purl', MAX_ID)];
+  for (const [i, id] of ids.entries()) {
+    if (id === undefined || !id.startsWith('pkg:')) continue;
+    const p = productPurl(id);
+    if (p === undefined) c.fail(i === 0 ? '@id' : 'identifiers.purl', 'is not a valid package URL');
+    out.push(p);
+  }
+  for (const sub of c.objects('subcomponents', MAX_PRODUCTS)) readProducts(sub, out, depth + 1);
+}
+
+function time(o: JsonObject, key: string): number | undefined {
+  const v = o.optString(key, 64);
+  if (v === undefined) return undefined;
+  if (!isTimestamp(v)) o.fail(key, 'must be an RFC 3339 date-time');
+  return Date.parse(v);
+}
+
+function readStatement(s: JsonObject, docTime: number): VexStatement {
+  const vulnerabilities = new Set<string>();
+  const vraw = s.raw('vulnerability');
+  if (typeof vraw === 'string' && vraw !== '') {
+    // OpenVEX v0.0.x spelled the vulnerability as a plain string.
+    vulnerabilities.add(vraw.toUpperCase());
+  } else {
+    const v = s.optObject('vulnerability');
+    if (v === undefined) s.fail('vulnerability', 'is required');
+    vulnerabilities.add(v.string('name', MAX_ID).toUpperCase());
+    for (const a of v.strings('aliases', MAX_ALIASES, MAX_ID)) vulnerabilities.add(a.toUpperCase());
+  }
+  const status = s.string('status', 32) as VexStatus;
+  if (!STATUSES.includes(status)) s.fail('status', `must be one of ${STATUSES.join(', ')}`);
+  const justification = s.optString('justification', 64);
+  if (justification !== undefined && !JUSTIFICATIONS.includes(justification)) {
+    s.fail('justification', `must be one of ${JUSTIFICATIONS.join(', ')}`);
+  }
+  const impactStatement = s.optString('impact_statement', MAX_TEXT);
+  // OpenVEX §Statement: not_affected MUST carry a justification or an impact statement.
+  if (status === 'not_affected' && justification === undefined && impactStatement === undefined) {
+    s.fail('justification', 'is required (or impact_statement) for status not_affected');
+  }
+  const products: ProductPurl[] = [];
+  const productObjects = s.objects('products', MAX_PRODUCTS);
+  if (productObjects.length === 0) s.fail('products', 'must list at least one product');
+  for (const p of productObjects) readProducts(p, products, 0);
+  return {
+    vulnerabilities,
+    products,
+    status,
+    ...(justification === undefined ? {} : { justification }),
+    ...(impactStatement === undefined ? {} : { impactStatement }),
+    time: time(s, 'timestamp') ?? docTime,
+  };
+}
+
+/** Reads an OpenVEX document (already parsed JSON); `source` names it in errors. */
+export function parseOpenVex(json: unknown, source: string): VexDocument {
+  const d = new JsonObject(json, '', source, CODE);
+  const context = d.string('@context', 256);
+  if (!CONTEXT.test(context)) d.fail('@context', `${JSON.stringify(context)} is not an OpenVEX context`);
+  const id = d.string('@id', MAX_ID);
+  d.string('author', MAX_ID);
+  const docTime = time(d, 'timestamp') ?? d.fail('timestamp', 'is required');
+  const version = d.raw('version');
+  if (!Number.isSafeInteger(version) || (version as number) < 1) {
+    d.fail('version', 'must be a positive integer');
+  }
+  const statements = d.objects('statements', MAX_STATEMENTS).map((s) => readStatement(s, docTime));
+  if (statements.length === 0) fail(CODE, source, 'statements', 'must not be empty');
+  return { id, source, statements };
+}
+
+function productMatches(p: ProductPurl, target: ProductPurl): boolean {
+  // A product purl without a version speaks for every version of the package (OpenVEX §Product).
+  return (
+    p.type === target.type &&
+    p.namespace === target.namespace &&
+    p.name === target.name &&
+    (p.version === undefined || p.version === target.version)
+  );
+}
+
+/**
+ * The statement that decides a finding: among statements naming one of its ids and its component, the one
+ * with the latest timestamp (a later one in document order breaks a tie). It suppresses the finding only when
+ * its status is `not_affected` or `fixed`; `affected` and `under_investigation` leave the finding standing.
+ */
+export function vexSuppression(docs: readonly VexDocument[], finding: Finding): Finding['suppressedBy'] {
+  const target = productPurl(finding.target.purl);
+  if (target === undefined) return undefined;
+  const ids = [finding.id, ...finding.aliases].map((i) => i.toUpperCase());
+  let decided: { doc: VexDocument; s: VexStatement } | undefined;
+  for (const doc of docs) {
+    for (const s of doc.statements) {
+      if (!ids.some((i) => s.vulnerabilities.has(i))) continue;
+      if (!s.products.some((p) => productMatches(p, target))) continue;
+      if (decided === undefined || s.time >= decided.s.time) decided = { doc, s };
+    }
+  }
+  if (decided === undefined) return undefined;
+  const { doc, s } = decided;
+  if (s.status !== 'not_affected' && s.status !== 'fixed') return undefined;
+  return {
+    document: doc.id,
+    status: s.status,
+    ...(s.justification === undefined ? {} : { justification: s.justification }),
+    ...(s.impactStatement === undefined ? {} : { statement: s.impactStatement }),
+  };
+}
