@@ -106,28 +106,29 @@ function declared(raw: string | undefined, refs: ReadonlyMap<string, string>): s
 }
 
 function spdxPackage(n: PackageNode, spdxId: string, refs: ReadonlyMap<string, string>): SpdxPackage {
-  const p: SpdxPackage = {
+  const checksums = n.hashes
+    .map((h) => ({ algorithm: CHECKSUM_ALG[h.alg], checksumValue: h.hex }))
+    .sort((a, b) => byCodeUnit(a.algorithm, b.algorithm));
+  const source = n.license === undefined ? undefined : n.licenseSource;
+  return {
     SPDXID: spdxId,
     name: n.name,
     ...(n.version === '' ? {} : { versionInfo: n.version }),
     downloadLocation: distributionUrl(n.resolved) ?? 'NOASSERTION',
     filesAnalyzed: false,
+    ...(checksums.length === 0 ? {} : { checksums }),
     licenseConcluded: 'NOASSERTION',
     licenseDeclared: declared(n.license, refs),
+    ...(source === undefined
+      ? {}
+      : {
+          licenseComments:
+            source === 'lockfile' ? 'declared in the lockfile' : 'declared in the installed package.json',
+        }),
     copyrightText: 'NOASSERTION',
     externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: n.purl }],
     primaryPackagePurpose: n.kind === 'package' ? 'LIBRARY' : 'APPLICATION',
   };
-  if (n.hashes.length > 0) {
-    p.checksums = n.hashes
-      .map((h) => ({ algorithm: CHECKSUM_ALG[h.alg], checksumValue: h.hex }))
-      .sort((a, b) => byCodeUnit(a.algorithm, b.algorithm));
-  }
-  if (n.license !== undefined && n.licenseSource !== undefined) {
-    p.licenseComments =
-      n.licenseSource === 'lockfile' ? 'declared in the lockfile' : 'declared in the installed package.json';
-  }
-  return p;
 }
 
 /**
