@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import parseSpdx from 'spdx-expression-parse';
+import { isRecord } from '../../core/index.js';
+
+/** The fields of a package.json the readers use; everything else is ignored. */
+export interface Manifest {
+  readonly name?: string;
+  readonly version?: string;
+  readonly license?: string;
+  readonly dependencies: Readonly<Record<string, string>>;
+  readonly devDependencies: Readonly<Record<string, string>>;
+  readonly optionalDependencies: Readonly<Record<string, string>>;
+  readonly workspaces: readonly string[];
+}
+
+function isSpdx(expression: string): boolean {
+  try {
+    parseSpdx(expression);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(v)) return out;
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+}
+
+/**
+ * A licence as one string. package.json `license` is normally an SPDX expression; the deprecated forms
+ * `license: {type}` and `licenses: [{type}, …]` become an SPDX expression when every type is one (a list
+ * meant a choice, so `A OR B`), else the raw names joined with ", " for a reviewer to read.
+ */
+export function normalizeLicense(license: unknown, licenses?: unknown): string | undefined {
+  if (typeof license === 'string') return license.trim() === '' ? undefined : license.trim();
+  if (isRecord(license)) return normalizeLicense(license['type']);
+  const list = Array.isArray(license) ? license : Array.isArray(licenses) ? licenses : undefined;
+  if (list === undefined) return undefined;
+  const names = list
+    .map((l) => (typeof l === 'string' ? l : isRecord(l) ? l['type'] : undefined))
+    .filter((n): n is string => typeof n === 'string' && n.trim() !== '')
+    .map((n) => n.trim());
+  if (names.length === 0) return undefined;
+  if (names.length === 1) return names[0];
+  if (names.every(isSpdx)) return names.map((n) => (/\s/.test(n) ? `(${n})` : n)).join(' OR ');
+  return names.join(', ');
+}
+
+/** Reads the parts of a parsed package.json the readers need; wrong-typed fields are ignored. */
+export function manifestOf(json: unknown): Manifest {
+  const m = isRecord(json) ? json : {};
+  const ws = m['workspaces'];
+  const patterns = Array.isArray(ws)
+    ? ws
+    : isRecord(ws) && Array.isArray(ws['packages'])
+      ? ws['packages']
+      : [];
+  const name = m['name'];
+  const version = m['version'];
+  const license = normalizeLicense(m['license'], m['licenses']);
+  return {
+    ...(typeof name === 'string' && name !== '' && { name }),
+    ...(typeof version === 'string' && version !== '' && { version }),
+    ...(license !== undefined && { license }),
+    dependencies: stringMap(m['dependencies']),
+    devDependencies: stringMap(m['devDependencies']),
+    optionalDependencies: stringMap(m['optionalDependencies']),
+    workspaces: patterns.filter((p): p is string => typeof p === 'string'),
+  };
+}
+
+/** Installed manifests are small; a larger file is not a package.json worth trusting. */
+const MAX_MANIFEST = 1024 * 1024;
+
+/**
+ * The licence an installed package declares, when `path` holds a package.json whose version equals
+ * `version` (a different version means the tree is not what the lockfile says, so it is not evidence).
+ * Absent or unreadable files are normal (not installed, Yarn PnP) and give undefined.
+ */
+export async function installedLicense(path: string, version: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const bytes = await readFile(path);
+    if (bytes.length > MAX_MANIFEST) return undefined;
+    text = bytes.toString('utf8');
+  } catch {
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(json) || json['version'] !== version) return undefined;
+  return normalizeLicense(json['license'], json['licenses']);
+}
