@@ -147,10 +147,11 @@ export async function buildProvenance(o: ProvenanceOptions): Promise<ProvenanceR
   const lockfiles = await lockfileDependencies(cwd, o.lockfile);
   const toolchain = await (o.toolchain ?? probeToolchain)(env.npm_config_user_agent);
   const finishedOn = formatTimestamp(now());
-  const started = startedOn ?? run.startedOn;
-  if (started !== undefined && started > finishedOn) {
-    throw new VouchError('ERR_USAGE', `the build start ${started} is after its finish ${finishedOn}`);
+  // Only the flag is checked: a CI server's clock may run slightly ahead of its runner's.
+  if (startedOn !== undefined && startedOn > finishedOn) {
+    throw new VouchError('ERR_USAGE', `--started-on ${startedOn} is after the build's finish ${finishedOn}`);
   }
+  const started = startedOn ?? run.startedOn;
 
   const incomplete = completeness(run, git, lockfiles.length);
   if (o.strict === true && incomplete.length > 0) {
