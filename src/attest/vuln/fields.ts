@@ -18,7 +18,9 @@ export class JsonObject {
     this.#o = value;
   }
 
+  /** The JSON path of a child key (`''` names this object itself). */
   at(key: string): string {
+    if (key === '') return this.path;
     return this.path === '' ? key : `${this.path}.${key}`;
   }
 
