@@ -24,7 +24,7 @@ import {
 } from '../../../src/attest/provenance/toolchain.js';
 import { isVouchError } from '../../../src/core/index.js';
 import { parseStatement, serializeStatement } from '../../../src/envelope/index.js';
-import { expectCode, tempDir } from '../../helpers.js';
+import { expectCode, tempDir, VECTORS } from '../../helpers.js';
 import { FIXTURES, fixtureNames, loadFixture, replay } from './fixture-run.js';
 
 const TOOLCHAIN: Toolchain = {
@@ -103,6 +103,57 @@ describe('provenance: recorded builds give exactly the expected statement', () =
       assert.deepEqual(parseStatement(serializeStatement(result.statement)), result.statement);
     });
   }
+});
+
+describe('provenance: GitHub Actions matches what GitHub itself signed', () => {
+  // A real attest-build-provenance statement (slsa-verifier testdata, bazel-contrib/publish-to-bcr run on
+  // aspect-build/rules_lint). Its run's default variables are restated from the statement's own values.
+  const bundle = JSON.parse(
+    readFileSync(
+      join(VECTORS, 'in-toto', 'slsa-provenance-v1-bcr', 'MODULE.bazel.intoto.jsonl'),
+      'utf8',
+    ).split('\n')[0] ?? '',
+  );
+  const real = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+  const env = {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'aspect-build/rules_lint',
+    GITHUB_REPOSITORY_ID: '631710741',
+    GITHUB_REPOSITORY_OWNER_ID: '60951090',
+    GITHUB_WORKFLOW_REF: 'aspect-build/rules_lint/.github/workflows/release.yml@refs/heads/publish-to-bcr',
+    GITHUB_REF: 'refs/heads/publish-to-bcr',
+    GITHUB_SHA: '8f70009fde0c94ade6ce2a054b94718c819126ec',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_RUN_ID: '14095611671',
+    GITHUB_RUN_ATTEMPT: '1',
+    RUNNER_ENVIRONMENT: 'github-hosted',
+  };
+
+  it('same build type, parameters, source dependency and invocation id', async () => {
+    const r = await buildProvenance(
+      project({ env, git: { commit: env.GITHUB_SHA, ref: env.GITHUB_REF, dirty: false } }),
+    );
+    const ours = r.statement.predicate as typeof real.predicate;
+    const theirs = real.predicate;
+    assert.equal(ours.buildDefinition.buildType, theirs.buildDefinition.buildType);
+    assert.deepEqual(ours.buildDefinition.externalParameters, theirs.buildDefinition.externalParameters);
+    assert.deepEqual(
+      ours.buildDefinition.internalParameters.github,
+      theirs.buildDefinition.internalParameters.github,
+    );
+    const { annotations, ...source } = ours.buildDefinition.resolvedDependencies[0];
+    assert.deepEqual(source, theirs.buildDefinition.resolvedDependencies[0]);
+    assert.deepEqual(annotations, { dirty: false });
+    assert.equal(ours.runDetails.metadata.invocationId, theirs.runDetails.metadata.invocationId);
+    // This run was a reusable workflow: GitHub names it from the OIDC token's job_workflow_ref, which no
+    // environment variable carries, so Vouch names the calling workflow (docs/provenance.md).
+    assert.equal(
+      ours.runDetails.builder.id,
+      'https://github.com/aspect-build/rules_lint/.github/workflows/release.yml@refs/heads/publish-to-bcr',
+    );
+    assert.notEqual(ours.runDetails.builder.id, theirs.runDetails.builder.id);
+  });
 });
 
 describe('provenance: environment and URLs', () => {
