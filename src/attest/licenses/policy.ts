@@ -61,11 +61,11 @@ export function parsePolicy(bytes: Uint8Array, source: string): LicensePolicy {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first !== undefined) {
-    const at = first.linePos?.[0];
+    const at = lines.linePos(first.pos[0]);
     throw new VouchError(
       'ERR_LICENSE_POLICY_MALFORMED',
-      `${source}${at === undefined ? '' : `:${at.line}`}: not a valid YAML/JSON licence policy: ${first.message}`,
-      { details: { source, ...(at === undefined ? {} : { line: at.line }) } },
+      `${source}:${at.line}: not a valid YAML/JSON licence policy: ${first.message}`,
+      { details: { source, line: at.line } },
     );
   }
   const fail = (path: Path, message: string): never => {
@@ -82,8 +82,20 @@ export function parsePolicy(bytes: Uint8Array, source: string): LicensePolicy {
       { details: { source, path: where, ...(line === undefined ? {} : { line }) } },
     );
   };
-  // maxAliasCount bounds YAML alias expansion ("billion laughs").
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    // maxAliasCount bounds YAML alias expansion ("billion laughs"); yaml throws when it is exceeded.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new VouchError(
+      'ERR_LICENSE_POLICY_MALFORMED',
+      `${source}: licence policy ${(e as Error).message}`,
+      {
+        cause: e,
+        details: { source },
+      },
+    );
+  }
   if (!isRecord(value))
     return fail([], 'must be a mapping (allow, deny, unknown, nonSpdx, exceptions, scopes)');
   for (const key of Object.keys(value)) {
