@@ -141,6 +141,11 @@ export function gitlabRun(env: ProvenanceEnv): PlatformRun {
   const server = safeHttpUrl(required(env, 'CI_SERVER_URL', P), 'CI_SERVER_URL');
   const projectUrl = safeHttpUrl(required(env, 'CI_PROJECT_URL', P), 'CI_PROJECT_URL');
   const projectPath = required(env, 'CI_PROJECT_PATH', P);
+  if (!/^[\w.-]+(\/[\w.-]+)+$/.test(projectPath)) {
+    throw new VouchError('ERR_INPUT_MALFORMED', 'CI_PROJECT_PATH is not <namespace>/<project>', {
+      details: { variable: 'CI_PROJECT_PATH' },
+    });
+  }
   const pipelineId = idVar(env, 'CI_PIPELINE_ID', P);
   const jobId = idVar(env, 'CI_JOB_ID', P);
   const runnerId = idVar(env, 'CI_RUNNER_ID', P);

@@ -4,6 +4,9 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import { digestFile, toHex, VouchError } from '../../core/index.js';
 import type { ResourceDescriptor } from '../../envelope/index.js';
 
+/** The envelope layer's bound on subjects per statement (src/envelope/intoto.ts), checked before hashing. */
+const MAX_SUBJECTS = 1024;
+
 /** `cwd`-relative name with `/` separators, the form in-toto subjects conventionally carry. */
 export function relativeName(cwd: string, path: string): string {
   const rel = relative(cwd, path);
@@ -47,6 +50,13 @@ export async function resolveSubjects(
       });
     }
     for (const f of matched) files.add(f);
+  }
+  if (files.size > MAX_SUBJECTS) {
+    throw new VouchError(
+      'ERR_PROVENANCE_SUBJECT',
+      `${files.size} files match; one statement holds at most ${MAX_SUBJECTS} subjects (archive them, or split the run)`,
+      { details: { count: files.size, limit: MAX_SUBJECTS } },
+    );
   }
   const named = [...files].map((path) => ({ path, name: relativeName(cwd, path) }));
   named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -253,6 +253,13 @@ describe('provenance: refusals carry codes', () => {
     );
   });
 
+  it('more files than one statement holds', async () => {
+    const o = project({ subjects: ['many/*'] });
+    mkdirSync(join(o.cwd ?? '', 'many'));
+    for (let i = 0; i <= 1024; i++) writeFileSync(join(o.cwd ?? '', 'many', `f${i}`), '');
+    await expectCode(() => buildProvenance(o), 'ERR_PROVENANCE_SUBJECT');
+  });
+
   it('--lockfile that does not exist', async () => {
     await expectCode(
       () => buildProvenance(project({ lockfile: 'pnpm-lock.yaml' })),
@@ -312,6 +319,10 @@ describe('provenance: refusals carry codes', () => {
     const f = loadFixture('gitlab-tag');
     await expectCode(
       () => buildProvenance(project({ env: { ...f.env, CI_JOB_STARTED_AT: 'soon' } })),
+      'ERR_INPUT_MALFORMED',
+    );
+    await expectCode(
+      () => buildProvenance(project({ env: { ...f.env, CI_PROJECT_PATH: 'group/../x y' } })),
       'ERR_INPUT_MALFORMED',
     );
     const branch = {
