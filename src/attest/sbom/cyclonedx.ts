@@ -6,12 +6,13 @@
 import type { PackageGraph, PackageNode } from './model.js';
 import {
   byCodeUnit,
-  classifyLicense,
   contentUuid,
   dependencyIds,
   distributionUrl,
   graphNodes,
   isoSeconds,
+  type LicenseChoice,
+  licenseClassifier,
   lockfileFacts,
   type SbomWriteOptions,
   splitScope,
@@ -54,8 +55,7 @@ export interface CycloneDxBom {
   dependencies: { ref: string; dependsOn: string[] }[];
 }
 
-function license(raw: string): CdxLicense {
-  const c = classifyLicense(raw);
+function license(c: LicenseChoice): CdxLicense {
   switch (c.kind) {
     case 'id':
       return { license: { id: c.id, acknowledgement: 'declared' } };
@@ -74,7 +74,7 @@ function scope(n: PackageNode): Pick<CdxComponent, 'scope'> {
   return n.dev ? {} : { scope: 'required' };
 }
 
-function component(n: PackageNode): CdxComponent {
+function component(n: PackageNode, classify: (raw: string) => LicenseChoice): CdxComponent {
   const { group, name } = splitScope(n.name);
   const url = distributionUrl(n.resolved);
   const properties: { name: string; value: string }[] = [];
@@ -94,7 +94,9 @@ function component(n: PackageNode): CdxComponent {
     ...(n.version === '' ? {} : { version: n.version }),
     ...scope(n),
     ...(hashes.length === 0 ? {} : { hashes }),
-    ...(n.license === undefined || n.license.trim() === '' ? {} : { licenses: [license(n.license)] }),
+    ...(n.license === undefined || n.license.trim() === ''
+      ? {}
+      : { licenses: [license(classify(n.license))] }),
     purl: n.purl,
     ...(url === undefined ? {} : { externalReferences: [{ type: 'distribution', url }] }),
     ...(properties.length === 0 ? {} : { properties }),
@@ -110,13 +112,14 @@ function component(n: PackageNode): CdxComponent {
 export function toCycloneDx(graph: PackageGraph, opts: SbomWriteOptions): CycloneDxBom {
   const [root, ...rest] = graphNodes(graph);
   if (root === undefined) throw new TypeError('package graph has no root');
+  const classify = licenseClassifier();
   const metadata: CycloneDxBom['metadata'] = {
     timestamp: isoSeconds(opts.timestamp),
     tools: { components: [{ type: 'application', name: opts.tool.name, version: opts.tool.version }] },
-    component: component(root),
+    component: component(root, classify),
     properties: lockfileFacts(graph),
   };
-  const components = rest.map(component);
+  const components = rest.map((n) => component(n, classify));
   const dependencies = [root, ...rest].map((n) => ({ ref: n.id, dependsOn: dependencyIds(n) }));
   const body = { metadata, components, dependencies };
   return {

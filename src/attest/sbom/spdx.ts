@@ -6,14 +6,17 @@
 import type { HashAlg, PackageGraph, PackageNode } from './model.js';
 import {
   byCodeUnit,
-  classifyLicense,
   dependencyIds,
   distributionUrl,
   graphNodes,
   isoSeconds,
+  type LicenseChoice,
+  licenseClassifier,
   type SbomWriteOptions,
   sha256Hex,
 } from './sbom-write-common.js';
+
+type Classify = (raw: string) => LicenseChoice;
 
 export const SPDX_VERSION = 'SPDX-2.3';
 
@@ -87,25 +90,30 @@ function uniqueIds(keys: readonly string[], make: (key: string) => string): Map<
  * hasExtractedLicensingInfos (SPDX 2.3 §10). An expression naming its own LicenseRef is kept whole the same
  * way: the lockfile gives no text for the ref, so it could not be defined on its own.
  */
-function licenseRefs(nodes: readonly PackageNode[]): Map<string, string> {
+function licenseRefs(nodes: readonly PackageNode[], classify: Classify): Map<string, string> {
   const texts = new Set<string>();
   for (const n of nodes) {
     if (n.license === undefined || n.license.trim() === '') continue;
-    const c = classifyLicense(n.license);
+    const c = classify(n.license);
     if (c.kind === 'text') texts.add(c.text);
     else if (c.kind === 'expression' && c.hasRef) texts.add(c.expression);
   }
   return uniqueIds([...texts].sort(byCodeUnit), (t) => `LicenseRef-${idString(t)}`);
 }
 
-function declared(raw: string | undefined, refs: ReadonlyMap<string, string>): string {
+function declared(raw: string | undefined, refs: ReadonlyMap<string, string>, classify: Classify): string {
   if (raw === undefined || raw.trim() === '') return 'NOASSERTION';
-  const c = classifyLicense(raw);
+  const c = classify(raw);
   const key = c.kind === 'id' ? c.id : c.kind === 'text' ? c.text : c.expression;
   return refs.get(key) ?? key;
 }
 
-function spdxPackage(n: PackageNode, spdxId: string, refs: ReadonlyMap<string, string>): SpdxPackage {
+function spdxPackage(
+  n: PackageNode,
+  spdxId: string,
+  refs: ReadonlyMap<string, string>,
+  classify: Classify,
+): SpdxPackage {
   const checksums = n.hashes
     .map((h) => ({ algorithm: CHECKSUM_ALG[h.alg], checksumValue: h.hex }))
     .sort((a, b) => byCodeUnit(a.algorithm, b.algorithm));
@@ -118,7 +126,7 @@ function spdxPackage(n: PackageNode, spdxId: string, refs: ReadonlyMap<string, s
     filesAnalyzed: false,
     ...(checksums.length === 0 ? {} : { checksums }),
     licenseConcluded: 'NOASSERTION',
-    licenseDeclared: declared(n.license, refs),
+    licenseDeclared: declared(n.license, refs, classify),
     ...(source === undefined
       ? {}
       : {
@@ -148,8 +156,9 @@ export function toSpdx(graph: PackageGraph, opts: SbomWriteOptions): SpdxDocumen
     },
   );
   const sid = (id: string): string => spdxIds.get(id) ?? id;
-  const refs = licenseRefs(nodes);
-  const packages = nodes.map((n) => spdxPackage(n, sid(n.id), refs));
+  const classify = licenseClassifier();
+  const refs = licenseRefs(nodes, classify);
+  const packages = nodes.map((n) => spdxPackage(n, sid(n.id), refs, classify));
   const rootId = sid(root.id);
   const relationships: SpdxRelationship[] = [
     { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: rootId },
