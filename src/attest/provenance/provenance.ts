@@ -141,18 +141,15 @@ export async function buildProvenance(o: ProvenanceOptions): Promise<ProvenanceR
   const platform = detectPlatform(env);
   const startedOn =
     o.startedOn === undefined ? undefined : parseTimestamp(o.startedOn, '--started-on', 'ERR_USAGE');
-  const subjects = await resolveSubjects(o.subjects, cwd);
-  const git = await (o.git ?? readGit)(cwd);
-  const run = platform === 'github' ? githubRun(env) : platform === 'gitlab' ? gitlabRun(env) : localRun(git);
-  const lockfiles = await lockfileDependencies(cwd, o.lockfile);
-  const toolchain = await (o.toolchain ?? probeToolchain)(env.npm_config_user_agent);
   const finishedOn = formatTimestamp(now());
   // Only the flag is checked: a CI server's clock may run slightly ahead of its runner's.
   if (startedOn !== undefined && startedOn > finishedOn) {
     throw new VouchError('ERR_USAGE', `--started-on ${startedOn} is after the build's finish ${finishedOn}`);
   }
-  const started = startedOn ?? run.startedOn;
-
+  // Cheap checks first (environment, git, lockfiles, --strict), so a refusal never waits on hashing artifacts.
+  const git = await (o.git ?? readGit)(cwd);
+  const run = platform === 'github' ? githubRun(env) : platform === 'gitlab' ? gitlabRun(env) : localRun(git);
+  const lockfiles = await lockfileDependencies(cwd, o.lockfile);
   const incomplete = completeness(run, git, lockfiles.length);
   if (o.strict === true && incomplete.length > 0) {
     throw new VouchError(
@@ -161,6 +158,9 @@ export async function buildProvenance(o: ProvenanceOptions): Promise<ProvenanceR
       { details: { missing: incomplete } },
     );
   }
+  const subjects = await resolveSubjects(o.subjects, cwd);
+  const toolchain = await (o.toolchain ?? probeToolchain)(env.npm_config_user_agent);
+  const started = startedOn ?? run.startedOn;
 
   const source = sourceDependency(run, git);
   const predicate = {
