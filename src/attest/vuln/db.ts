@@ -227,7 +227,7 @@ export async function importOsv(db: VulnDb, source: string, opts: ImportOptions 
   for await (const entry of osv.entries()) {
     done++;
     if ('error' in entry) {
-      failure(entry.name, entry.error);
+      failure(entry.name, `${entry.name}: ${entry.error}`);
     } else {
       try {
         const record = parseOsv(parseJson(entry.bytes, entry.name), entry.name);

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { tempDir, VECTORS } from '../helpers.js';
+import { vouch } from './harness.js';
+
+const dir = tempDir();
+const db = join(dir, 'v.db');
+const sbom = join(dir, 'bom.json');
+
+function component(name: string, version: string, purl?: string) {
+  return {
+    type: 'library',
+    'bom-ref': `${name}@${version}`,
+    name,
+    version,
+    purl: purl ?? `pkg:npm/${name}@${version}`,
+  };
+}
+
+before(async () => {
+  const r = await vouch(['vuln', 'db', 'import', join(VECTORS, 'osv'), '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  writeFileSync(
+    sbom,
+    JSON.stringify({
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      version: 1,
+      metadata: { component: { type: 'application', 'bom-ref': 'app', name: 'app', version: '1.0.0' } },
+      components: [
+        component('lodash', '4.17.11'),
+        component('minimist', '1.2.5'),
+        component('ws', '8.17.1'),
+        component('semver', '7.5.1'),
+        { type: 'library', 'bom-ref': 'nopurl', name: 'nopurl', version: '1.0.0' },
+      ],
+    }),
+  );
+});
+
+const VEX = {
+  '@context': 'https://openvex.dev/ns/v0.2.0',
+  '@id': 'https://example.com/vex/app-1',
+  author: 'app team',
+  timestamp: '2024-05-01T00:00:00Z',
+  version: 1,
+  statements: [
+    {
+      vulnerability: { name: 'CVE-2021-44906' },
+      products: [{ '@id': 'pkg:npm/minimist' }],
+      status: 'not_affected',
+      justification: 'vulnerable_code_not_in_execute_path',
+    },
+  ],
+};
+
+test('scan: human table sorted by package, severity and fixed version, summary line', async () => {
+  const r = await vouch(['scan', sbom, '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^PACKAGE\s+VERSION\s+ID\s+SEVERITY\s+FIXED IN\s+STATUS$/);
+  assert.match(
+    lines[1] ?? '',
+    /^lodash\s+4\.17\.11\s+GHSA-jf85-cpcp-j695\s+CRITICAL 9\.\d\s+4\.17\.12\s+affected$/,
+  );
+  assert.match(
+    lines[2] ?? '',
+    /^minimist\s+1\.2\.5\s+GHSA-xvch-5gv4-984h\s+CRITICAL 9\.8\s+1\.2\.6\s+affected$/,
+  );
+  assert.match(lines[3] ?? '', /^semver\s+7\.5\.1\s+GHSA-c2qf-rxjj-qqgw\s+\S+ \d\.\d\s+7\.5\.2\s+affected$/);
+  assert.equal(
+    lines[4],
+    '3 vulnerabilities (0 suppressed by VEX) in 3 of 5 components; 1 without a purl Vouch can match were not scanned',
+  );
+});
+
+test('scan --vex --output: predicate file (in-toto vulns v0.2) says which finding VEX suppressed', async () => {
+  const vex = join(dir, 'vex.json');
+  writeFileSync(vex, JSON.stringify(VEX));
+  const out = join(dir, 'vulns.json');
+  const r = await vouch(['scan', sbom, '--db', db, '--vex', vex, '--output', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.predicateType, 'https://in-toto.io/attestation/vulns/v0.2');
+  assert.deepEqual(j.summary, { components: 5, unscanned: 1, findings: 3, suppressed: 1 });
+  const p = JSON.parse(readFileSync(out, 'utf8'));
+  assert.deepEqual(p, j.predicate);
+  assert.equal(p.scanner.uri, 'pkg:npm/vouch@0.1.0');
+  assert.match(p.scanner.db.version, /^sha256:/);
+  assert.ok(Date.parse(p.scanner.db.lastUpdate) > 0);
+  assert.ok(Date.parse(p.metadata.scanStartedOn) <= Date.parse(p.metadata.scanFinishedOn));
+  const minimist = p.scanner.result.find((x: { id: string }) => x.id === 'GHSA-xvch-5gv4-984h');
+  assert.deepEqual(minimist.severity, [
+    { method: 'CVSSv31', score: '9.8' },
+    { method: 'rating', score: 'CRITICAL' },
+  ]);
+  assert.deepEqual(minimist.annotations, [
+    { purl: 'pkg:npm/minimist@1.2.5' },
+    { ref: 'minimist@1.2.5' },
+    { aliases: ['CVE-2021-44906'] },
+    { fixedIn: '1.2.6' },
+    { vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' },
+    { summary: 'Prototype Pollution in minimist' },
+    { suppressed: true },
+    { vexDocument: 'https://example.com/vex/app-1' },
+    { vexStatus: 'not_affected' },
+    { vexJustification: 'vulnerable_code_not_in_execute_path' },
+  ]);
+  const human = await vouch(['scan', sbom, '--db', db, '--vex', vex]);
+  assert.match(human.stdout, /minimist .*not_affected \(VEX: vulnerable_code_not_in_execute_path\)/);
+});
+
+test('scan --fail-on: exit 1 only for unsuppressed findings at or above the level', async () => {
+  const vex = join(dir, 'vex-all.json');
+  writeFileSync(
+    vex,
+    JSON.stringify({
+      ...VEX,
+      statements: ['CVE-2021-44906', 'CVE-2019-10744', 'CVE-2022-25883'].map((name) => ({
+        ...VEX.statements[0],
+        vulnerability: { name },
+        products: [{ '@id': 'pkg:npm/minimist' }, { '@id': 'pkg:npm/lodash' }, { '@id': 'pkg:npm/semver' }],
+      })),
+    }),
+  );
+  const fail = await vouch(['scan', sbom, '--db', db, '--fail-on', 'critical']);
+  assert.equal(fail.code, 1);
+  assert.match(fail.stdout, /^PACKAGE/);
+  assert.match(
+    fail.stderr,
+    /2 vulnerabilities at or above critical not suppressed by VEX.*\[ERR_VULNS_FOUND\]/,
+  );
+  const ok = await vouch(['scan', sbom, '--db', db, '--fail-on', 'low', '--vex', vex]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const json = await vouch(['scan', sbom, '--db', db, '--fail-on', 'high', '--json']);
+  assert.equal(json.code, 1);
+  assert.equal(JSON.parse(json.stdout).error.code, 'ERR_VULNS_FOUND');
+  const bad = await vouch(['scan', sbom, '--db', db, '--fail-on', 'severe']);
+  assert.equal(bad.code, 2);
+});
+
+test('scan: missing database tells to import; malformed VEX and SBOM are coded input errors', async () => {
+  const r = await vouch(['scan', sbom, '--db', join(dir, 'none.db')]);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /vouch vuln db import.*\[ERR_VULN_DB\]/);
+  const badVex = join(dir, 'bad-vex.json');
+  writeFileSync(badVex, JSON.stringify({ ...VEX, statements: [{ ...VEX.statements[0], status: 'nope' }] }));
+  const v = await vouch(['scan', sbom, '--db', db, '--vex', badVex]);
+  assert.equal(v.code, 3);
+  assert.match(v.stderr, /statements\[0\]\.status.*\[ERR_VEX_MALFORMED\]/);
+  const badSbom = join(dir, 'bad-sbom.json');
+  writeFileSync(badSbom, '{"bomFormat": "CycloneDX"');
+  assert.equal((await vouch(['scan', badSbom, '--db', db])).code, 3);
+});
