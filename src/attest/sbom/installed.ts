@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
 import { isRecord } from '../../core/index.js';
+import type { GraphBuilder } from './graph.js';
 
 /** The fields of a package.json the readers use; everything else is ignored. */
 export interface Manifest {
@@ -97,4 +99,37 @@ export async function installedLicense(path: string, version: string): Promise<s
   }
   if (!isRecord(json) || json['version'] !== version) return undefined;
   return normalizeLicense(json['license'], json['licenses']);
+}
+
+/** A node whose licence may be found in one of these installed package.json files (nearest first). */
+export interface LicenseProbe {
+  readonly id: string;
+  readonly version: string;
+  readonly paths: readonly string[];
+}
+
+/**
+ * Fills licences from installed manifests under `dir/node_modules` (skipped at once when that folder does
+ * not exist). Reads run concurrently; results are applied in probe order, so the graph stays deterministic.
+ */
+export async function addInstalledLicenses(b: GraphBuilder, dir: string, probes: readonly LicenseProbe[]): Promise<void> {
+  if (probes.length === 0) return;
+  try {
+    if (!(await stat(join(dir, 'node_modules'))).isDirectory()) return;
+  } catch {
+    return;
+  }
+  const found = await Promise.all(
+    probes.map(async (p) => {
+      for (const path of p.paths) {
+        const license = await installedLicense(join(dir, path), p.version);
+        if (license !== undefined) return license;
+      }
+      return undefined;
+    }),
+  );
+  probes.forEach((p, i) => {
+    const license = found[i];
+    if (license !== undefined) b.setLicense(p.id, license, 'package.json');
+  });
 }

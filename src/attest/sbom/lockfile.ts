@@ -5,6 +5,7 @@ import type { LockContext } from './context.js';
 import { type Manifest, manifestOf } from './installed.js';
 import type { PackageGraph } from './model.js';
 import { readNpmLockfile } from './npm.js';
+import { readPnpmLockfile } from './pnpm.js';
 
 export interface ReadLockfileOptions {
   /** A lockfile of any name; its dialect is detected from the content. */
@@ -44,6 +45,8 @@ export async function readLockfile(opts: ReadLockfileOptions = {}): Promise<Pack
   switch (detect(text)) {
     case 'npm':
       return readNpmLockfile(ctx);
+    case 'pnpm':
+      return readPnpmLockfile(ctx);
     case undefined:
       throw new VouchError(
         'ERR_LOCKFILE_MALFORMED',
@@ -94,8 +97,9 @@ async function readManifest(path: string, required: boolean): Promise<Manifest |
 }
 
 /** Dialect by content: file names in vectors, CI caches and `--lockfile` arguments are arbitrary. */
-function detect(text: string): 'npm' | undefined {
+function detect(text: string): 'npm' | 'pnpm' | undefined {
   const head = text.slice(0, 4096);
   if (/^\s*[[{]/.test(head)) return 'npm';
+  if (/^lockfileVersion:/m.test(head)) return 'pnpm';
   return undefined;
 }

@@ -1,5 +1,3 @@
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isRecord, isVouchError, parseJson } from '../../core/index.js';
 import {
   type LockContext,
@@ -11,7 +9,7 @@ import {
   unsupportedVersion,
 } from './context.js';
 import { type EdgeKind, GraphBuilder } from './graph.js';
-import { installedLicense, normalizeLicense } from './installed.js';
+import { addInstalledLicenses, type LicenseProbe, normalizeLicense } from './installed.js';
 import type { PackageGraph } from './model.js';
 import { type PackageSource, sourceOf } from './purl.js';
 
@@ -58,7 +56,7 @@ export async function readNpmLockfile(ctx: LockContext): Promise<PackageGraph> {
   // Install path → node id; link entries point at their target folder's node.
   const idAt = new Map<string, string>([['', rootId]]);
   const workspaces = new Set<string>();
-  const needLicense: { id: string; key: string; version: string }[] = [];
+  const needLicense: LicenseProbe[] = [];
   for (const [key, e] of entries) {
     if (key === '' || e.link) continue;
     const inModules = key.startsWith('node_modules/') || key.includes('/node_modules/');
@@ -82,7 +80,7 @@ export async function readNpmLockfile(ctx: LockContext): Promise<PackageGraph> {
     });
     idAt.set(key, id);
     if (workspace) workspaces.add(key);
-    if (e.license === undefined && inModules) needLicense.push({ id, key, version });
+    if (e.license === undefined && inModules) needLicense.push({ id, version, paths: [`${key}/package.json`] });
   }
   for (const [key, e] of entries) {
     if (!e.link || e.resolved === undefined) continue;
@@ -104,15 +102,7 @@ export async function readNpmLockfile(ctx: LockContext): Promise<PackageGraph> {
     if (id !== undefined) b.edge(rootId, id, 'prod');
   }
 
-  if (ctx.installed && needLicense.length > 0 && (await exists(join(ctx.dir, 'node_modules')))) {
-    const found = await Promise.all(
-      needLicense.map((n) => installedLicense(join(ctx.dir, n.key, 'package.json'), n.version)),
-    );
-    needLicense.forEach((n, i) => {
-      const license = found[i];
-      if (license !== undefined) b.setLicense(n.id, license, 'package.json');
-    });
-  }
+  if (ctx.installed) await addInstalledLicenses(b, ctx.dir, needLicense);
   return b.build(rootId, { path: ctx.path, type: 'npm', version: String(version), sha256: ctx.sha256 });
 }
 
@@ -258,11 +248,4 @@ function resolveFrom(idAt: ReadonlyMap<string, string>, from: string, dep: strin
     const slash = dir.lastIndexOf('/');
     dir = slash < 0 ? '' : dir.slice(0, slash);
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
 }
