@@ -333,14 +333,18 @@ export function readSbom(json: unknown, source: string): SbomDocument {
   return doc;
 }
 
-/** Reads an SBOM file (size-capped before reading); JSON and UTF-8 failures are ERR_SBOM_MALFORMED too. */
-export async function readSbomFile(path: string): Promise<SbomDocument> {
-  const bytes = await readInput(path, MAX_SBOM_BYTES);
+/** Parses SBOM bytes (JSON) and reads them; JSON and UTF-8 failures are ERR_SBOM_MALFORMED too. */
+export function parseSbom(bytes: Uint8Array, source: string): SbomDocument {
   let json: unknown;
   try {
-    json = parseJson(bytes, path);
+    json = parseJson(bytes, source);
   } catch (e) {
-    throw new VouchError('ERR_SBOM_MALFORMED', (e as Error).message, { cause: e, details: { source: path } });
+    throw new VouchError('ERR_SBOM_MALFORMED', (e as Error).message, { cause: e, details: { source } });
   }
-  return readSbom(json, path);
+  return readSbom(json, source);
+}
+
+/** Reads an SBOM file, size-capped before reading (MAX_SBOM_BYTES). */
+export async function readSbomFile(path: string): Promise<SbomDocument> {
+  return parseSbom(await readInput(path, MAX_SBOM_BYTES), path);
 }
