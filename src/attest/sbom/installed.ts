@@ -112,7 +112,11 @@ export interface LicenseProbe {
  * Fills licences from installed manifests under `dir/node_modules` (skipped at once when that folder does
  * not exist). Reads run concurrently; results are applied in probe order, so the graph stays deterministic.
  */
-export async function addInstalledLicenses(b: GraphBuilder, dir: string, probes: readonly LicenseProbe[]): Promise<void> {
+export async function addInstalledLicenses(
+  b: GraphBuilder,
+  dir: string,
+  probes: readonly LicenseProbe[],
+): Promise<void> {
   if (probes.length === 0) return;
   try {
     if (!(await stat(join(dir, 'node_modules'))).isDirectory()) return;

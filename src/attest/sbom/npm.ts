@@ -80,7 +80,8 @@ export async function readNpmLockfile(ctx: LockContext): Promise<PackageGraph> {
     });
     idAt.set(key, id);
     if (workspace) workspaces.add(key);
-    if (e.license === undefined && inModules) needLicense.push({ id, version, paths: [`${key}/package.json`] });
+    if (e.license === undefined && inModules)
+      needLicense.push({ id, version, paths: [`${key}/package.json`] });
   }
   for (const [key, e] of entries) {
     if (!e.link || e.resolved === undefined) continue;

@@ -157,12 +157,12 @@ describe('pnpm installed licences', () => {
 
 describe('pnpm lockfile errors', () => {
   it('names the line of a truncated lockfile (YAML error)', async () => {
-    const path = join(FIX, 'pnpm-truncated.pnpm-lock.yaml');
+    const path = join(FIX, 'pnpm-truncated.pnpm-lock.txt');
     assert.match(await message(() => readLockfile({ lockfile: path })), new RegExp(`^${path}:690: not valid YAML`));
   });
 
   it('refuses a lockfile whose references point nowhere (cut at a line boundary)', async () => {
-    const path = join(FIX, 'pnpm-cut-snapshots.pnpm-lock.yaml');
+    const path = join(FIX, 'pnpm-cut-snapshots.pnpm-lock.txt');
     assert.equal(
       await message(() => readLockfile({ lockfile: path })),
       `${path}:9: "." refers to "@material/data-table@14.0.0", which snapshots does not define`,
