@@ -1,5 +1,8 @@
 import { isRecord, parseJson, VouchError } from '../core/index.js';
 import { parseStatement, STATEMENT_V1, STATEMENT_V01, type Statement } from '../envelope/index.js';
+import { LICENSES_PREDICATE_TYPE } from './licenses/evaluate.js';
+import { SLSA_PROVENANCE_V1 } from './provenance/provenance.js';
+import { VULNS_PREDICATE_TYPE } from './vuln/predicate.js';
 
 /**
  * The predicate types Vouch produces and reads back, and a shape check for each: signing a document of the
@@ -7,12 +10,12 @@ import { parseStatement, STATEMENT_V1, STATEMENT_V01, type Statement } from '../
  * The checks are structural (the fields a consumer relies on), not full schema validation.
  */
 export const PREDICATE_TYPES = {
-  slsa: 'https://slsa.dev/provenance/v1',
+  slsa: SLSA_PROVENANCE_V1,
   cyclonedx: 'https://cyclonedx.org/bom',
   spdx: 'https://spdx.dev/Document',
-  vulns: 'https://in-toto.io/attestation/vulns/v0.2',
+  vulns: VULNS_PREDICATE_TYPE,
   openvex: 'https://openvex.dev/ns/v0.2.0',
-  licenses: 'https://vouch.dev/licenses/v1',
+  licenses: LICENSES_PREDICATE_TYPE,
 } as const;
 
 type Json = Readonly<Record<string, unknown>>;
@@ -102,12 +105,37 @@ function openvex(p: Json, s: string): string {
   return `OpenVEX document: ${statements.length} statements`;
 }
 
+/** A non-negative integer count, as the licences schema defines it. */
+function count(v: unknown, source: string, path: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw malformed(source, path, 'a count');
+  return v;
+}
+
+// Vouch licences v1 (schemas/licenses-v1.schema.json): `result` is "fail" exactly when there are violations.
+function licenses(p: Json, s: string): string {
+  const result = own(p, 'result');
+  if (result !== 'pass' && result !== 'fail') throw malformed(s, 'predicate.result', '"pass" or "fail"');
+  const summary = obj(own(p, 'summary'), s, 'predicate.summary');
+  const components = count(own(summary, 'components'), s, 'predicate.summary.components');
+  objects(own(p, 'components'), s, 'predicate.components');
+  const violations = objects(own(p, 'violations'), s, 'predicate.violations');
+  if ((result === 'fail') !== violations.length > 0) {
+    throw malformed(
+      s,
+      'predicate.result',
+      `"${violations.length > 0 ? 'fail' : 'pass'}" given its violations`,
+    );
+  }
+  return `licence evaluation: ${result}, ${components} components, ${violations.length} violations`;
+}
+
 const CHECKS: Readonly<Record<string, (p: Json, source: string) => string>> = {
   [PREDICATE_TYPES.slsa]: slsa,
   [PREDICATE_TYPES.cyclonedx]: cyclonedx,
   [PREDICATE_TYPES.spdx]: spdx,
   [PREDICATE_TYPES.vulns]: vulns,
   [PREDICATE_TYPES.openvex]: openvex,
+  [PREDICATE_TYPES.licenses]: licenses,
 };
 
 /**

@@ -149,6 +149,22 @@ describe('attest/predicates: rejections name the JSON path', () => {
       );
     });
   }
+  it('checks that a licence evaluation fails exactly when it has violations', () => {
+    const pass = { result: 'pass', summary: { components: 2 }, components: [], violations: [] };
+    assert.equal(
+      checkPredicate(PREDICATE_TYPES.licenses, pass, 'l'),
+      'licence evaluation: pass, 2 components, 0 violations',
+    );
+    assert.throws(
+      () => checkPredicate(PREDICATE_TYPES.licenses, { ...pass, result: 'fail' }, 'l'),
+      (e: unknown) => (e as { details?: { path?: string } }).details?.path === 'predicate.result',
+    );
+    assert.throws(
+      () => checkPredicate(PREDICATE_TYPES.licenses, { ...pass, summary: { components: -1 } }, 'l'),
+      (e: unknown) => (e as { details?: { path?: string } }).details?.path === 'predicate.summary.components',
+    );
+  });
+
   it('accepts the valid OpenVEX document those cases mutate', () => {
     assert.equal(checkPredicate(PREDICATE_TYPES.openvex, vex, 'v'), 'OpenVEX document: 1 statements');
   });
