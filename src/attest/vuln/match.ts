@@ -1,5 +1,5 @@
 import { normaliseName, type OsvPackage, purlToPackage } from './purl.js';
-import { severityOf } from './severity.js';
+import { type CvssScore, severityOf } from './severity.js';
 import type { CandidateLookup, Finding, OsvAffected, OsvRange, OsvRecord, ScanTarget } from './types.js';
 import { type VersionOrder, versionOrder } from './version.js';
 import { type VexDocument, vexSuppression } from './vex.js';
@@ -27,6 +27,8 @@ interface ParsedRange {
 export class MatchCache {
   readonly #versions = new Map<VersionOrder<unknown>, Map<string, unknown>>();
   readonly #ranges = new WeakMap<OsvRange, ParsedRange | null>();
+  /** CVSS scores by vector: records repeat a handful of vectors, and scoring one is costly. */
+  readonly vectors = new Map<string, CvssScore | undefined>();
 
   parse(order: VersionOrder<unknown>, version: string): unknown {
     let m = this.#versions.get(order);
@@ -55,7 +57,14 @@ export class MatchCache {
     const events: ParsedEvent[] = [];
     const limits: unknown[] = [];
     for (const e of range.events) {
-      const [kind, raw] = Object.entries(e)[0] as [Kind, string];
+      const [kind, raw]: [Kind, string] =
+        'introduced' in e
+          ? ['introduced', e.introduced]
+          : 'fixed' in e
+            ? ['fixed', e.fixed]
+            : 'last_affected' in e
+              ? ['last_affected', e.last_affected]
+              : ['limit', e.limit];
       if (kind === 'introduced' && raw === '0') {
         events.push({ kind, raw, key: undefined });
         continue;
@@ -174,7 +183,7 @@ export function scanComponents(
     for (const record of records) {
       const hit = affects(record, pkg, cache);
       if (hit === null) continue;
-      const { score, rating } = severityOf(record);
+      const { score, rating } = severityOf(record, cache.vectors);
       const finding: Finding = {
         target,
         ecosystem: pkg.ecosystem,
@@ -187,7 +196,7 @@ export function scanComponents(
         rating,
         ...(hit.fixed === undefined ? {} : { fixed: hit.fixed }),
       };
-      const suppressedBy = vexSuppression(opts.vex ?? [], finding);
+      const suppressedBy = opts.vex === undefined ? undefined : vexSuppression(opts.vex, finding);
       findings.push(suppressedBy === undefined ? finding : { ...finding, suppressedBy });
     }
   }

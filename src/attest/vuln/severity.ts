@@ -110,12 +110,23 @@ const DATABASE_RATINGS: Readonly<Record<string, SeverityRating>> = {
   CRITICAL: 'CRITICAL',
 };
 
-/** The highest CVSS base score among the record's vectors and its rating, else the database's rating. */
-export function severityOf(record: OsvRecord): { score?: CvssScore; rating: SeverityRating } {
+/**
+ * The highest CVSS base score among the record's vectors and its rating, else the database's rating.
+ * `cache` keeps scores by vector across records (one scan).
+ */
+export function severityOf(
+  record: OsvRecord,
+  cache?: Map<string, CvssScore | undefined>,
+): { score?: CvssScore; rating: SeverityRating } {
   let best: CvssScore | undefined;
   for (const s of record.severity) {
     if (!s.type.startsWith('CVSS_')) continue;
-    const score = cvssBaseScore(s.score);
+    let score: CvssScore | undefined;
+    if (cache?.has(s.score) === true) score = cache.get(s.score);
+    else {
+      score = cvssBaseScore(s.score);
+      cache?.set(s.score, score);
+    }
     if (score !== undefined && (best === undefined || score.value > best.value)) best = score;
   }
   if (best !== undefined) return { score: best, rating: ratingOf(best) };
