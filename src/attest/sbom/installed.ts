@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
-import { isRecord } from '../../core/index.js';
+import { isRecord, parseJson, readInput } from '../../core/index.js';
 import type { GraphBuilder } from './graph.js';
 
 /** The fields of a package.json the readers use; everything else is ignored. */
@@ -13,6 +13,8 @@ export interface Manifest {
   readonly devDependencies: Readonly<Record<string, string>>;
   readonly optionalDependencies: Readonly<Record<string, string>>;
   readonly workspaces: readonly string[];
+  /** yarn `resolutions` (forced ranges), keyed by the pattern as written. */
+  readonly resolutions: Readonly<Record<string, string>>;
 }
 
 function isSpdx(expression: string): boolean {
@@ -71,7 +73,17 @@ export function manifestOf(json: unknown): Manifest {
     devDependencies: stringMap(m['devDependencies']),
     optionalDependencies: stringMap(m['optionalDependencies']),
     workspaces: patterns.filter((p): p is string => typeof p === 'string'),
+    resolutions: stringMap(m['resolutions']),
   };
+}
+
+/** A package.json that may be absent (a workspace's, the root's); present but broken is a coded error. */
+export async function manifestAt(path: string): Promise<Manifest | undefined> {
+  const present = await stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  return present ? manifestOf(parseJson(await readInput(path), path)) : undefined;
 }
 
 /** Installed manifests are small; a larger file is not a package.json worth trusting. */

@@ -2,10 +2,11 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { decodeUtf8, digestBytes, parseJson, readInput, toHex, VouchError } from '../../core/index.js';
 import type { LockContext } from './context.js';
-import { type Manifest, manifestOf } from './installed.js';
+import { manifestAt, manifestOf } from './installed.js';
 import type { PackageGraph } from './model.js';
 import { readNpmLockfile } from './npm.js';
 import { readPnpmLockfile } from './pnpm.js';
+import { readYarnLockfile } from './yarn.js';
 
 export interface ReadLockfileOptions {
   /** A lockfile of any name; its dialect is detected from the content. */
@@ -37,16 +38,19 @@ export async function readLockfile(opts: ReadLockfileOptions = {}): Promise<Pack
   const sha256 = toHex(digestBytes('sha256', bytes));
   // A UTF-8 BOM is legal in JSON/YAML files written by some editors; the parsers do not expect it.
   const text = decodeUtf8(bytes, path).replace(/^\uFEFF/, '');
-  const manifest = await readManifest(
-    opts.packageJson ?? join(dirname(path), 'package.json'),
-    opts.packageJson !== undefined,
-  );
+  // An explicit --package-json must exist; the default beside the lockfile is optional.
+  const manifest =
+    opts.packageJson === undefined
+      ? await manifestAt(join(dirname(path), 'package.json'))
+      : manifestOf(parseJson(await readInput(opts.packageJson), opts.packageJson));
   const ctx: LockContext = { path, dir, text, sha256, manifest, installed: opts.installed ?? true };
   switch (detect(text)) {
     case 'npm':
       return readNpmLockfile(ctx);
     case 'pnpm':
       return readPnpmLockfile(ctx);
+    case 'yarn':
+      return readYarnLockfile(ctx);
     case undefined:
       throw new VouchError(
         'ERR_LOCKFILE_MALFORMED',
@@ -91,15 +95,11 @@ async function isFile(p: string): Promise<boolean> {
   );
 }
 
-async function readManifest(path: string, required: boolean): Promise<Manifest | undefined> {
-  if (!required && !(await isFile(path))) return undefined;
-  return manifestOf(parseJson(await readInput(path), path));
-}
-
 /** Dialect by content: file names in vectors, CI caches and `--lockfile` arguments are arbitrary. */
-function detect(text: string): 'npm' | 'pnpm' | undefined {
+function detect(text: string): 'npm' | 'pnpm' | 'yarn' | undefined {
   const head = text.slice(0, 4096);
   if (/^\s*[[{]/.test(head)) return 'npm';
   if (/^lockfileVersion:/m.test(head)) return 'pnpm';
+  if (/^#\s+yarn\s+lockfile\s+v1\s*$/im.test(head) || /^"?__metadata"?:/m.test(head)) return 'yarn';
   return undefined;
 }

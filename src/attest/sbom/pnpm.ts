@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { parse, YAMLError } from 'yaml';
-import { isRecord, parseJson, readInput } from '../../core/index.js';
+import { isRecord } from '../../core/index.js';
 import {
   type LockContext,
   lineAt,
@@ -12,7 +11,7 @@ import {
   unsupportedVersion,
 } from './context.js';
 import { type EdgeKind, GraphBuilder } from './graph.js';
-import { addInstalledLicenses, type LicenseProbe, type Manifest, manifestOf } from './installed.js';
+import { addInstalledLicenses, type LicenseProbe, manifestAt } from './installed.js';
 import type { PackageGraph } from './model.js';
 import { type PackageSource, sourceOf } from './purl.js';
 
@@ -70,7 +69,7 @@ export async function readPnpmLockfile(ctx: LockContext): Promise<PackageGraph> 
       rootId = b.add(rootInput(ctx, {}));
       importerIds.set(path, rootId);
     } else {
-      const m = await workspaceManifest(ctx, path);
+      const m = await manifestAt(join(ctx.dir, path, 'package.json'));
       importerIds.set(
         path,
         b.add({
@@ -352,14 +351,4 @@ function installPaths(key: string, name: string): string[] {
     paths.unshift(`node_modules/.pnpm/${file}/node_modules/${name}/package.json`);
   }
   return paths;
-}
-
-/** A workspace's package.json names it; the lockfile records only its folder. */
-async function workspaceManifest(ctx: LockContext, path: string): Promise<Manifest | undefined> {
-  const file = join(ctx.dir, path, 'package.json');
-  const present = await stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  return present ? manifestOf(parseJson(await readInput(file), file)) : undefined;
 }

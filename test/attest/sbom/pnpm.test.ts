@@ -144,7 +144,10 @@ describe('pnpm installed licences', () => {
       mkdirSync(join(dir, path), { recursive: true });
       writeFileSync(join(dir, path, 'package.json'), JSON.stringify(json));
     };
-    put('node_modules/.pnpm/react-dom@18.2.0_react@18.2.0/node_modules/react-dom', { version: '18.2.0', license: 'MIT' });
+    put('node_modules/.pnpm/react-dom@18.2.0_react@18.2.0/node_modules/react-dom', {
+      version: '18.2.0',
+      license: 'MIT',
+    });
     put('node_modules/typescript', { version: '5.4.5', license: 'Apache-2.0' });
     put('node_modules/.pnpm/scheduler@0.23.0/node_modules/scheduler', { version: '0.23.1', license: 'MIT' });
     const g = await readLockfile({ dir });
@@ -158,7 +161,10 @@ describe('pnpm installed licences', () => {
 describe('pnpm lockfile errors', () => {
   it('names the line of a truncated lockfile (YAML error)', async () => {
     const path = join(FIX, 'pnpm-truncated.pnpm-lock.txt');
-    assert.match(await message(() => readLockfile({ lockfile: path })), new RegExp(`^${path}:690: not valid YAML`));
+    assert.match(
+      await message(() => readLockfile({ lockfile: path })),
+      new RegExp(`^${path}:690: not valid YAML`),
+    );
   });
 
   it('refuses a lockfile whose references point nowhere (cut at a line boundary)', async () => {
@@ -180,12 +186,25 @@ describe('pnpm lockfile errors', () => {
 
   it('codes entries of the wrong type with their line', async () => {
     const dir = tempDir();
-    const head = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0\n\n";
+    const head =
+      "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0\n\n";
     const cases: [string, string][] = [
-      ['packages:\n\n  a@1.0.0: nope\n\nsnapshots:\n\n  a@1.0.0: {}\n', `:13: packages["a@1.0.0"] must be a map`],
-      ['packages:\n\n  a@1.0.0:\n    resolution: x\n\nsnapshots:\n\n  a@1.0.0: {}\n', ':13: packages["a@1.0.0"].resolution must be a map'],
-      ['packages:\n\n  a@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n\n  a@1.0.0: {}\n', ':13: integrity "sha512-AAAA" has the wrong length'],
-      ['packages:\n\n  a@1.0.0:\n    resolution: {}\n\nsnapshots:\n\n  a@1.0.0:\n    dependencies: [b]\n', ':18: "a@1.0.0".dependencies must be a map'],
+      [
+        'packages:\n\n  a@1.0.0: nope\n\nsnapshots:\n\n  a@1.0.0: {}\n',
+        `:13: packages["a@1.0.0"] must be a map`,
+      ],
+      [
+        'packages:\n\n  a@1.0.0:\n    resolution: x\n\nsnapshots:\n\n  a@1.0.0: {}\n',
+        ':13: packages["a@1.0.0"].resolution must be a map',
+      ],
+      [
+        'packages:\n\n  a@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n\n  a@1.0.0: {}\n',
+        ':13: integrity "sha512-AAAA" has the wrong length',
+      ],
+      [
+        'packages:\n\n  a@1.0.0:\n    resolution: {}\n\nsnapshots:\n\n  a@1.0.0:\n    dependencies: [b]\n',
+        ':18: "a@1.0.0".dependencies must be a map',
+      ],
       ['packages: [1]\n', ':11: "packages" must be a map'],
     ];
     for (const [tail, expected] of cases) {
