@@ -20,6 +20,7 @@ describe('determinism', () => {
       for (const format of ['cyclonedx', 'spdx'] as const) {
         const opts = {
           lockfile: join(LOCKFILES, v.file),
+          ...(v.packageJson === undefined ? {} : { packageJson: v.packageJson }),
           installed: false,
           format,
           timestamp: T0,
