@@ -114,16 +114,32 @@ function forcedRanges(m: Manifest | undefined): Map<string, string> {
   return out;
 }
 
-/** Looks a dependency up by its descriptor, then by the range `resolutions` force on it. */
+/**
+ * Looks a dependency up by its descriptor, then by the range `resolutions` force on it. When the override
+ * is unknown (no package.json given) but the lockfile holds exactly one version of that name, that is the
+ * one an override chose; a name the lockfile lacks altogether stays unresolved (a truncated file).
+ */
 function finder(
+  b: GraphBuilder,
+  ids: ReadonlyMap<string, string>,
   lookup: (name: string, range: string) => string | undefined,
   forced: ReadonlyMap<string, string>,
 ): (name: string, range: string) => string | undefined {
+  const byName = new Map<string, Set<string>>();
+  for (const id of ids.values()) {
+    const name = b.get(id)?.name;
+    if (name === undefined) continue;
+    const set = byName.get(name) ?? new Set<string>();
+    set.add(id);
+    byName.set(name, set);
+  }
   return (name, range) => {
     const hit = lookup(name, range);
     if (hit !== undefined) return hit;
     const override = forced.get(`${name}@${range}`) ?? forced.get(name);
-    return override === undefined ? undefined : lookup(name, override);
+    if (override !== undefined) return lookup(name, override);
+    const only = byName.get(name);
+    return only?.size === 1 ? [...only][0] : undefined;
   };
 }
 
@@ -151,10 +167,15 @@ async function readV1(ctx: LockContext, parsed: Record<string, unknown>): Promis
     ids.set(key, id);
     probes.push({ id, version, paths: [`node_modules/${name}/package.json`] });
   }
-  const find = finder((name, range) => {
-    const hit = entries.get(`${name}@${range}`);
-    return hit === undefined ? undefined : ids.get(hit.key);
-  }, forcedRanges(ctx.manifest));
+  const find = finder(
+    b,
+    ids,
+    (name, range) => {
+      const hit = entries.get(`${name}@${range}`);
+      return hit === undefined ? undefined : ids.get(hit.key);
+    },
+    forcedRanges(ctx.manifest),
+  );
   const depended = new Set<string>();
   for (const [key, id] of ids) {
     const entry = entries.get(key.split(',')[0]?.trim() ?? '')?.entry ?? {};
@@ -304,13 +325,18 @@ async function readBerry(
   }
   rootId ??= b.add(rootInput(ctx, {}));
 
-  const find = finder((name, range) => {
-    for (const d of [`${name}@${range}`, `${name}@npm:${range}`]) {
-      const hit = entries.get(d);
-      if (hit !== undefined) return ids.get(hit.key);
-    }
-    return undefined;
-  }, forcedRanges(ctx.manifest));
+  const find = finder(
+    b,
+    ids,
+    (name, range) => {
+      for (const d of [`${name}@${range}`, `${name}@npm:${range}`]) {
+        const hit = entries.get(d);
+        if (hit !== undefined) return ids.get(hit.key);
+      }
+      return undefined;
+    },
+    forcedRanges(ctx.manifest),
+  );
   for (const [key, id] of ids) {
     const entry = entries.get(key.split(',')[0]?.trim() ?? '')?.entry ?? {};
     const ws = wsManifests.get(key);
