@@ -3,7 +3,7 @@ import { generateSbom, type SbomOutputFormat, sbomTimestamp } from '../../attest
 import { writeFileAtomic } from '../../core/index.js';
 import { type CommandContext, usage } from '../context.js';
 import { emit } from '../output.js';
-import { VERSION } from '../program.js';
+import { VERSION } from '../version.js';
 
 interface SbomOptions {
   lockfile?: string;
