@@ -85,9 +85,13 @@ describe('yarn.lock Berry (1Password docusaurus-extensions, v6, workspaces)', as
   });
 
   it('without package.json, an overridden range falls back to the only version of that name', async () => {
-    const bare = await readLockfile({ lockfile: join(LOCKS, 'yarn-berry.1password-docusaurus-extensions.yarn.lock') });
+    const bare = await readLockfile({
+      lockfile: join(LOCKS, 'yarn-berry.1password-docusaurus-extensions.yarn.lock'),
+    });
     assert.equal(bare.packages.size, g.packages.size);
-    assert.ok(bare.packages.get('pkg:npm/%40babel/highlight@7.18.6')?.dependencies.includes('pkg:npm/chalk@4.1.2'));
+    assert.ok(
+      bare.packages.get('pkg:npm/%40babel/highlight@7.18.6')?.dependencies.includes('pkg:npm/chalk@4.1.2'),
+    );
   });
 
   it('does not turn Berry checksums into hashes', () => {
