@@ -16,7 +16,7 @@ import {
 import { parseJson, readInput, VouchError, writeFileAtomic } from '../../core/index.js';
 import { type CommandContext, usage } from '../context.js';
 import { emit } from '../output.js';
-import { VERSION } from '../program.js';
+import { VERSION } from '../version.js';
 import { vulnDbPath } from './vuln.js';
 
 interface ScanFlags {
