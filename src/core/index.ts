@@ -17,3 +17,4 @@ export {
 } from './errors.js';
 export { assertAbsent, DEFAULT_MAX_INPUT, readInput, unreadable, writeFileAtomic } from './io.js';
 export { canonicalJson, isRecord, type JsonValue, parseJson } from './json.js';
+export { lazyRequire } from './lazy.js';

@@ -1,5 +1,6 @@
-import * as asn1js from 'asn1js';
+import type * as Asn1js from 'asn1js';
 import { bytesEqual } from '../core/index.js';
+import { asn1jsLib } from './lazy.js';
 
 /** Resource limits for asn1js on attacker-controlled input; each caller sizes its own for what it parses. */
 export interface DerLimits {
@@ -9,17 +10,17 @@ export interface DerLimits {
 }
 
 /** The elements of a constructed value; none for a primitive one or a missing one. */
-export function children(block: asn1js.AsnType | undefined): asn1js.AsnType[] {
+export function children(block: Asn1js.AsnType | undefined): Asn1js.AsnType[] {
   const v = (block?.valueBlock as { value?: unknown } | undefined)?.value;
-  return Array.isArray(v) ? (v as asn1js.AsnType[]) : [];
+  return Array.isArray(v) ? (v as Asn1js.AsnType[]) : [];
 }
 
 /** `tagClass` as asn1js numbers the X.690 §8.1.2.2 classes: 1 universal, 2 application, 3 context-specific. */
 export function isTag(
-  block: asn1js.AsnType | undefined,
+  block: Asn1js.AsnType | undefined,
   tagClass: number,
   tag: number,
-): block is asn1js.AsnType {
+): block is Asn1js.AsnType {
   return block !== undefined && block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tag;
 }
 
@@ -34,15 +35,15 @@ export function rawOf(block: { readonly valueBeforeDecodeView: Uint8Array }): Ui
  * re-encoding that differs means the input was not DER. What asn1js throws on some malformed input is let
  * through, for callers that report it as a cause; `decodeStrictDer` turns it into undefined.
  */
-export function parseStrictDer(bytes: Uint8Array, limits: DerLimits): asn1js.AsnType | undefined {
+export function parseStrictDer(bytes: Uint8Array, limits: DerLimits): Asn1js.AsnType | undefined {
   // The contents of OCTET and BIT STRINGs are decoded only on purpose, never speculatively.
-  const parsed = asn1js.fromBER(bytes, { ...limits, parseEmbedded: false });
+  const parsed = asn1jsLib().fromBER(bytes, { ...limits, parseEmbedded: false });
   if (parsed.offset !== bytes.byteLength) return undefined;
   return bytesEqual(new Uint8Array(parsed.result.toBER(false)), bytes) ? parsed.result : undefined;
 }
 
 /** `parseStrictDer` that never throws: undefined for anything but exactly one DER value. */
-export function decodeStrictDer(bytes: Uint8Array, limits: DerLimits): asn1js.AsnType | undefined {
+export function decodeStrictDer(bytes: Uint8Array, limits: DerLimits): Asn1js.AsnType | undefined {
   try {
     return parseStrictDer(bytes, limits);
   } catch {

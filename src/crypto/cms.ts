@@ -1,11 +1,11 @@
 import { constants, createPublicKey, type KeyObject, sign as nodeSign } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import type * as Asn1js from 'asn1js';
 import type * as Pkijs from 'pkijs';
 import { bytesEqual, type DigestAlgorithm, digestBytes, fromBase64, VouchError } from '../core/index.js';
 import { algorithmForKey } from './algorithms.js';
 import { type Artifact, artifactDigest } from './artifact.js';
 import { children, isTag, rawOf } from './asn1.js';
-import { pkijsLib } from './lazy.js';
+import { asn1jsLib, pkijsLib } from './lazy.js';
 import {
   EKU_CODE_SIGNING,
   parseCertificate,
@@ -106,7 +106,7 @@ function profileFor(key: KeyObject): SigningProfile {
         digest: 'sha256',
         signatureAlgorithm: new (pkijsLib().AlgorithmIdentifier)({
           algorithmId: '1.2.840.113549.1.1.11',
-          algorithmParams: new asn1js.Null(),
+          algorithmParams: new (asn1jsLib().Null)(),
         }),
         sign: (data) => nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PADDING }),
       };
@@ -121,15 +121,15 @@ function profileFor(key: KeyObject): SigningProfile {
 }
 
 /** RFC 5652 §11.3: UTCTime for 1950–2049, GeneralizedTime otherwise; whole seconds, as UTCTime has no fractions. */
-function timeValue(date: Date): asn1js.UTCTime | asn1js.GeneralizedTime {
+function timeValue(date: Date): Asn1js.UTCTime | Asn1js.GeneralizedTime {
   const valueDate = new Date(Math.floor(date.getTime() / 1000) * 1000);
   const year = valueDate.getUTCFullYear();
   return year >= 1950 && year < 2050
-    ? new asn1js.UTCTime({ valueDate })
-    : new asn1js.GeneralizedTime({ valueDate });
+    ? new (asn1jsLib().UTCTime)({ valueDate })
+    : new (asn1jsLib().GeneralizedTime)({ valueDate });
 }
 
-function derOf(o: { toSchema(): asn1js.AsnType }): Uint8Array {
+function derOf(o: { toSchema(): Asn1js.AsnType }): Uint8Array {
   return new Uint8Array(o.toSchema().toBER(false));
 }
 
@@ -162,22 +162,22 @@ export async function signCmsDetached(
   const attributes = [
     new (pkijsLib().Attribute)({
       type: OID.contentType,
-      values: [new asn1js.ObjectIdentifier({ value: OID.data })],
+      values: [new (asn1jsLib().ObjectIdentifier)({ value: OID.data })],
     }),
     new (pkijsLib().Attribute)({ type: OID.signingTime, values: [timeValue(o.signingTime ?? new Date())] }),
     new (pkijsLib().Attribute)({
       type: OID.messageDigest,
-      values: [new asn1js.OctetString({ valueHex: digest })],
+      values: [new (asn1jsLib().OctetString)({ valueHex: digest })],
     }),
     new (pkijsLib().Attribute)({
       type: OID.algorithmProtection,
       values: [
-        new asn1js.Sequence({
+        new (asn1jsLib().Sequence)({
           value: [
             digestAlgorithm.toSchema(),
-            new asn1js.Constructed({
+            new (asn1jsLib().Constructed)({
               idBlock: { tagClass: 3, tagNumber: 1 },
-              value: (profile.signatureAlgorithm.toSchema() as asn1js.Sequence).valueBlock.value,
+              value: (profile.signatureAlgorithm.toSchema() as Asn1js.Sequence).valueBlock.value,
             }),
           ],
         }),
@@ -200,7 +200,7 @@ export async function signCmsDetached(
     digestAlgorithm,
     signedAttrs,
     signatureAlgorithm: profile.signatureAlgorithm,
-    signature: new asn1js.OctetString({ valueHex: profile.sign(toSign) }),
+    signature: new (asn1jsLib().OctetString)({ valueHex: profile.sign(toSign) }),
   });
   const signedData = new (pkijsLib().SignedData)({
     version: 1,
@@ -253,16 +253,16 @@ interface Parsed {
 
 function parseCms(der: Uint8Array): Parsed {
   if (der.byteLength > MAX_CMS_BYTES) throw malformed(`larger than ${MAX_CMS_BYTES} bytes`);
-  const asn = asn1js.fromBER(der, DER_LIMITS);
+  const asn = asn1jsLib().fromBER(der, DER_LIMITS);
   if (asn.offset === -1) throw malformed(asn.result.error || 'bad DER');
   if (asn.offset !== der.byteLength) throw malformed('trailing bytes after the ContentInfo');
   let signedData: Pkijs.SignedData;
-  let sdBlock: asn1js.AsnType;
+  let sdBlock: Asn1js.AsnType;
   try {
     const contentInfo = new (pkijsLib().ContentInfo)({ schema: asn.result });
     if (contentInfo.contentType !== OID.signedData)
       throw malformed(`content type ${contentInfo.contentType}`);
-    sdBlock = contentInfo.content as asn1js.AsnType;
+    sdBlock = contentInfo.content as Asn1js.AsnType;
     signedData = new (pkijsLib().SignedData)({ schema: sdBlock });
   } catch (e) {
     if (e instanceof VouchError) throw e;
@@ -287,12 +287,12 @@ function singleValue(
   attrs: readonly Pkijs.Attribute[],
   type: string,
   name: string,
-): asn1js.AsnType | undefined {
+): Asn1js.AsnType | undefined {
   const found = attrs.filter((a) => a.type === type);
   if (found.length === 0) return undefined;
   const values = found[0]?.values ?? [];
   if (found.length > 1 || values.length !== 1) throw malformed(`the ${name} attribute must have one value`);
-  return values[0] as asn1js.AsnType;
+  return values[0] as Asn1js.AsnType;
 }
 
 function digestAlgorithmOf(oid: string): DigestAlgorithm {
@@ -305,10 +305,10 @@ function digestAlgorithmOf(oid: string): DigestAlgorithm {
 
 /** Parameters that matter: absent and NULL are the same (RFC 5754 §2 allows both). */
 function paramsOf(alg: Pkijs.AlgorithmIdentifier): Uint8Array | undefined {
-  const p = alg.algorithmParams as asn1js.AsnType | undefined;
+  const p = alg.algorithmParams as Asn1js.AsnType | undefined;
   if (
     p === undefined ||
-    p instanceof asn1js.Null ||
+    p instanceof asn1jsLib().Null ||
     (p.idBlock.tagClass === 1 && p.idBlock.tagNumber === 5)
   ) {
     return undefined;
@@ -326,7 +326,7 @@ function sameAlgorithm(a: Pkijs.AlgorithmIdentifier, b: Pkijs.AlgorithmIdentifie
 }
 
 /** RFC 6211 §2: when present, the protected algorithms must be the ones the SignerInfo names. */
-function checkAlgorithmProtection(value: asn1js.AsnType, si: Pkijs.SignerInfo): void {
+function checkAlgorithmProtection(value: Asn1js.AsnType, si: Pkijs.SignerInfo): void {
   const [digestAlg, second] = children(value);
   let ok = false;
   try {
@@ -336,7 +336,7 @@ function checkAlgorithmProtection(value: asn1js.AsnType, si: Pkijs.SignerInfo): 
       sameAlgorithm(new (pkijsLib().AlgorithmIdentifier)({ schema: digestAlg }), si.digestAlgorithm) &&
       sameAlgorithm(
         new (pkijsLib().AlgorithmIdentifier)({
-          schema: new asn1js.Sequence({ value: children(second) }),
+          schema: new (asn1jsLib().Sequence)({ value: children(second) }),
         }),
         si.signatureAlgorithm,
       );
@@ -351,8 +351,8 @@ function checkAlgorithmProtection(value: asn1js.AsnType, si: Pkijs.SignerInfo): 
   }
 }
 
-function timeOf(value: asn1js.AsnType): Date {
-  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime) {
+function timeOf(value: Asn1js.AsnType): Date {
+  if (value instanceof asn1jsLib().UTCTime || value instanceof asn1jsLib().GeneralizedTime) {
     const d = value.toDate();
     if (!Number.isNaN(d.getTime())) return d;
   }
@@ -376,9 +376,9 @@ function findSigner(
     // SignerIdentifier [0] SubjectKeyIdentifier (§5.3): match the certificate's SKI extension.
     const ski = cert.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier)?.parsedValue as unknown;
     return (
-      sid instanceof asn1js.Primitive &&
+      sid instanceof asn1jsLib().Primitive &&
       isTag(sid, 3, 0) &&
-      ski instanceof asn1js.OctetString &&
+      ski instanceof asn1jsLib().OctetString &&
       bytesEqual(sid.valueBlock.valueHexView, ski.valueBlock.valueHexView)
     );
   });
@@ -425,10 +425,13 @@ export async function verifyCmsDetached(
   const signingTimeValue = singleValue(attrs, OID.signingTime, 'signingTime');
   const protection = singleValue(attrs, OID.algorithmProtection, 'CMSAlgorithmProtection');
   // §11.1: contentType MUST be present and equal the eContentType; §11.2: messageDigest MUST be present.
-  if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== OID.data) {
+  if (
+    !(contentType instanceof asn1jsLib().ObjectIdentifier) ||
+    contentType.valueBlock.toString() !== OID.data
+  ) {
     throw malformed('the contentType attribute is missing or not id-data');
   }
-  if (!(messageDigest instanceof asn1js.OctetString))
+  if (!(messageDigest instanceof asn1jsLib().OctetString))
     throw malformed('the messageDigest attribute is missing');
   const digestAlgorithm = digestAlgorithmOf(si.digestAlgorithm.algorithmId);
   if (protection !== undefined) checkAlgorithmProtection(protection, si);

@@ -1,7 +1,7 @@
 import { constants, createHash, type KeyObject, publicDecrypt } from 'node:crypto';
-import { p256, p384 } from '@noble/curves/nist.js';
 import { bytesEqual, fromBase64, VouchError } from '../core/index.js';
 import type { Algorithm } from './algorithms.js';
+import { nistCurves } from './lazy.js';
 
 // node:crypto cannot sign or verify over a digest the caller already has, which a `sha256:<hex>` artifact and
 // a constant-memory signature of a huge file both need. ECDSA goes through @noble/curves (prehash: false);
@@ -9,8 +9,8 @@ import type { Algorithm } from './algorithms.js';
 // docs/decisions/003-prehashed-ecdsa.md. Ed25519 (RFC 8032, pure) has no such path.
 
 function curveOf(alg: Algorithm) {
-  if (alg.id === 'ecdsa-p256') return p256;
-  if (alg.id === 'ecdsa-p384') return p384;
+  if (alg.id === 'ecdsa-p256') return nistCurves().p256;
+  if (alg.id === 'ecdsa-p384') return nistCurves().p384;
   throw new VouchError('ERR_USAGE', `${alg.id} signatures need the artifact itself, not only its digest`);
 }
 

@@ -1,9 +1,9 @@
 import { constants, createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
-import * as asn1js from 'asn1js';
+import type * as Asn1js from 'asn1js';
 import { bytesEqual, fromBase64, VouchError } from '../core/index.js';
 import { children, decodeStrictDer, isTag, rawOf } from './asn1.js';
-import { x509Lib } from './lazy.js';
+import { asn1jsLib, x509Lib } from './lazy.js';
 
 export type { X509Certificate } from '@peculiar/x509';
 
@@ -54,8 +54,8 @@ function splitCertificate(der: Uint8Array, what: string): RawCertificate {
   // could relabel the signature.
   if (!bytesEqual(rawOf(innerAlg), rawOf(alg))) throw malformed(what, 'signature algorithm mismatch');
   const [oid, params] = children(alg);
-  if (!(oid instanceof asn1js.ObjectIdentifier)) throw malformed(what, 'bad signature algorithm');
-  const bits = sig as asn1js.BitString;
+  if (!(oid instanceof asn1jsLib().ObjectIdentifier)) throw malformed(what, 'bad signature algorithm');
+  const bits = sig as Asn1js.BitString;
   if (bits.valueBlock.unusedBits !== 0) throw malformed(what, 'signature has unused bits');
   return {
     der,
@@ -204,11 +204,11 @@ function pssParams(params: Uint8Array | undefined): { hash: Hash; saltLength: nu
         break;
       }
       case 2:
-        if (!(inner instanceof asn1js.Integer)) throw unsupported('bad RSASSA-PSS salt length');
+        if (!(inner instanceof asn1jsLib().Integer)) throw unsupported('bad RSASSA-PSS salt length');
         saltLength = inner.valueBlock.valueDec;
         break;
       case 3:
-        if (!(inner instanceof asn1js.Integer) || inner.valueBlock.valueDec !== 1) {
+        if (!(inner instanceof asn1jsLib().Integer) || inner.valueBlock.valueDec !== 1) {
           throw unsupported('RSASSA-PSS trailer field must be 1');
         }
         break;

@@ -1,5 +1,8 @@
 import parse from 'spdx-expression-parse';
-import satisfies from 'spdx-satisfies';
+import type Satisfies from 'spdx-satisfies';
+import { lazyRequire } from '../../core/index.js';
+
+const satisfies = lazyRequire<typeof Satisfies>('spdx-satisfies');
 
 // SPDX license expressions (SPDX 2.3 Annex D): parsed with spdx-expression-parse, compared with spdx-satisfies.
 // Licence strings come from SBOMs, so they are attacker-controlled: parse failures are data, never exceptions,
@@ -109,8 +112,8 @@ export function parseListEntry(text: string): { term: LicenseTerm } | { error: s
  */
 export function termMatches(term: LicenseTerm, list: readonly string[], ignoreException = false): boolean {
   if (list.length === 0) return false;
-  if (satisfies(termString(term), list)) return true;
+  if (satisfies()(termString(term), list)) return true;
   if (!ignoreException || term.exception === undefined) return false;
   const { exception: _dropped, ...base } = term;
-  return satisfies(termString(base), list);
+  return satisfies()(termString(base), list);
 }

@@ -1,9 +1,12 @@
 import { PackageURL } from 'packageurl-js';
-import semver from 'semver';
-import { LineCounter, parseDocument } from 'yaml';
-import { decodeUtf8, digestBytes, isRecord, toHex, VouchError } from '../../core/index.js';
+import type * as Semver from 'semver';
+import type * as Yaml from 'yaml';
+import { decodeUtf8, digestBytes, isRecord, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { BomComponent } from '../sbom/document.js';
 import { parseLicense, parseListEntry } from './expression.js';
+
+const semver = lazyRequire<typeof Semver>('semver');
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 // The licence policy file (docs/licenses.md): YAML 1.2 or JSON (JSON is YAML 1.2), closed schema — an unknown
 // or misspelt field is an error rather than a silently weaker policy.
@@ -57,8 +60,8 @@ function pathText(path: Path): string {
 /** Reads a policy file's bytes; every problem is ERR_LICENSE_POLICY_MALFORMED naming the line and field. */
 export function parsePolicy(bytes: Uint8Array, source: string): LicensePolicy {
   const text = decodeUtf8(bytes, source);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first !== undefined) {
     const at = lines.linePos(first.pos[0]);
@@ -224,8 +227,8 @@ function packagePattern(text: string): PackagePattern | undefined {
 function versionInRange(version: string | undefined, range: string | undefined): boolean {
   if (range === undefined) return true;
   if (version === undefined) return false;
-  if (semver.valid(version) !== null && semver.validRange(range) !== null) {
-    return semver.satisfies(version, range, { includePrerelease: true });
+  if (semver().valid(version) !== null && semver().validRange(range) !== null) {
+    return semver().satisfies(version, range, { includePrerelease: true });
   }
   // Non-semver ecosystems (Maven, Alpine): the range is an exact version.
   return version === range;

@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
-import { digestFile, toHex, VouchError } from '../../core/index.js';
+import type * as Tinyglobby from 'tinyglobby';
+import { digestFile, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { ResourceDescriptor } from '../../envelope/index.js';
+
+const tinyglobby = lazyRequire<typeof Tinyglobby>('tinyglobby');
 
 /** The envelope layer's bound on subjects per statement (src/envelope/intoto.ts), checked before hashing. */
 const MAX_SUBJECTS = 1024;
@@ -24,8 +26,8 @@ async function isFile(path: string): Promise<boolean> {
 async function expand(pattern: string, cwd: string): Promise<string[]> {
   const direct = resolve(cwd, pattern);
   if (await isFile(direct)) return [direct];
-  if (!isDynamicPattern(pattern)) return [];
-  const found = await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false });
+  if (!tinyglobby().isDynamicPattern(pattern)) return [];
+  const found = await tinyglobby().glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false });
   return found.map((f) => resolve(f));
 }
 

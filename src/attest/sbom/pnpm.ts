@@ -1,6 +1,6 @@
 import { join, posix } from 'node:path';
-import { parse, YAMLError } from 'yaml';
-import { isRecord } from '../../core/index.js';
+import type * as Yaml from 'yaml';
+import { isRecord, lazyRequire } from '../../core/index.js';
 import {
   type LockContext,
   lineAt,
@@ -14,6 +14,8 @@ import { type EdgeKind, GraphBuilder } from './graph.js';
 import { addInstalledLicenses, type LicenseProbe, manifestAt } from './installed.js';
 import type { PackageGraph } from './model.js';
 import { type PackageSource, sourceOf } from './purl.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 type Dialect = '6' | '9';
 
@@ -179,9 +181,9 @@ function parseYaml(ctx: LockContext): Record<string, unknown> {
   let doc: unknown;
   try {
     // failsafe: every scalar stays a string, so `1.10` is not the number 1.1 and `true` is checked as text.
-    doc = parse(ctx.text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
+    doc = yaml().parse(ctx.text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
   } catch (e) {
-    if (!(e instanceof YAMLError)) throw e;
+    if (!(e instanceof yaml().YAMLError)) throw e;
     throw malformed(
       ctx,
       `not valid YAML (${(e.message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')})`,

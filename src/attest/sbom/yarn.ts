@@ -1,12 +1,15 @@
 import { join } from 'node:path';
-import { parseSyml } from '@yarnpkg/parsers';
-import { glob } from 'tinyglobby';
-import { isRecord } from '../../core/index.js';
+import type * as YarnParsers from '@yarnpkg/parsers';
+import type * as Tinyglobby from 'tinyglobby';
+import { isRecord, lazyRequire } from '../../core/index.js';
 import { type LockContext, lineAt, malformed, rootInput, sriHashes, unsupportedVersion } from './context.js';
 import { type EdgeKind, GraphBuilder } from './graph.js';
 import { addInstalledLicenses, type LicenseProbe, type Manifest, manifestAt } from './installed.js';
 import type { PackageGraph, PackageHash } from './model.js';
 import { type PackageSource, REGISTRY, sourceOf } from './purl.js';
+
+const parsers = lazyRequire<typeof YarnParsers>('@yarnpkg/parsers');
+const tinyglobby = lazyRequire<typeof Tinyglobby>('tinyglobby');
 
 /**
  * yarn.lock v1 (`# yarn lockfile v1`) and Berry (yarn 2+, `__metadata.version`), both read with yarn's own
@@ -23,7 +26,7 @@ type Entries = Map<string, { key: string; entry: Record<string, unknown> }>;
 
 function parse(ctx: LockContext): Record<string, unknown> {
   try {
-    return parseSyml(ctx.text);
+    return parsers().parseSyml(ctx.text);
   } catch (e) {
     // The v1 grammar reports `location.start.line`, the YAML path (Berry) `mark.line` counted from 0.
     const err = e as {
@@ -255,7 +258,7 @@ function linkManifest(
 /** yarn v1 does not record workspaces: they are the package.json files the root's `workspaces` globs match. */
 async function workspaces(ctx: LockContext, root: Manifest): Promise<(Manifest & { dir: string })[]> {
   if (root.workspaces.length === 0) return [];
-  const files = await glob(
+  const files = await tinyglobby().glob(
     root.workspaces.map((p) => `${p.replace(/\/$/, '')}/package.json`),
     { cwd: ctx.dir, ignore: ['**/node_modules/**'] },
   );

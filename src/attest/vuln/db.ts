@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { isVouchError, parseJson, VouchError } from '../../core/index.js';
+import type Database from 'better-sqlite3';
+import { isVouchError, lazyRequire, parseJson, VouchError } from '../../core/index.js';
 import { parseOsv } from './osv.js';
 import { normaliseName } from './purl.js';
 import { openOsvSource } from './source.js';
 import type { CandidateLookup, OsvRecord } from './types.js';
+
+const sqliteDriver = lazyRequire<typeof Database>('better-sqlite3');
 
 /**
  * The local vulnerability database: OSV records in SQLite (better-sqlite3, WAL). One row per record holds the
@@ -85,7 +87,7 @@ export function openVulnDb(path: string, opts: { create?: boolean } = {}): VulnD
   }
   let sqlite: Database.Database;
   try {
-    sqlite = new Database(path);
+    sqlite = new (sqliteDriver())(path);
   } catch (e) {
     throw dbError(path, e);
   }

@@ -1,6 +1,9 @@
-import semver from 'semver';
+import type * as Semver from 'semver';
+import { lazyRequire } from '../../core/index.js';
 import { isTimestamp, JsonObject } from './fields.js';
 import type { OsvAffected, OsvEvent, OsvRange, OsvRangeType, OsvRecord, OsvSeverity } from './types.js';
+
+const semver = lazyRequire<typeof Semver>('semver');
 
 // OSV schema 1.6 (https://ossf.github.io/osv-schema/). Records come from a download anyone can publish into:
 // every field is read and typed one by one, counts and lengths are capped, unknown fields are ignored.
@@ -41,7 +44,7 @@ function readEvent(e: JsonObject, type: OsvRangeType): OsvEvent {
   const version = e.string(kind, MAX_VERSION);
   // OSV §ranges[].type SEMVER: versions are SemVer 2.0 ("0" only as `introduced`, meaning "all versions").
   const zero = kind === 'introduced' && version === '0';
-  if (type === 'SEMVER' && !zero && semver.valid(version) === null) {
+  if (type === 'SEMVER' && !zero && semver().valid(version) === null) {
     e.fail(kind, `${JSON.stringify(version.slice(0, 64))} is not a SemVer version`);
   }
   switch (kind) {

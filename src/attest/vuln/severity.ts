@@ -1,5 +1,8 @@
-import cvss from 'ae-cvss-calculator';
+import type * as Cvss from 'ae-cvss-calculator';
+import { lazyRequire } from '../../core/index.js';
 import type { OsvRecord, SeverityRating } from './types.js';
+
+const cvss = lazyRequire<typeof Cvss>('ae-cvss-calculator');
 
 /**
  * Base scores of the CVSS vectors in OSV `severity[]` (CVSS v2.0, v3.0/v3.1, v4.0 from FIRST). The arithmetic
@@ -83,7 +86,7 @@ export function cvssBaseScore(vector: string): CvssScore | undefined {
   try {
     // Non-base metrics (temporal, environmental, threat) are parsed by the library; an unknown one
     // yields null or throws. Either way the vector is not used.
-    scores = cvss.fromVector(vector)?.calculateScores() ?? null;
+    scores = cvss().fromVector(vector)?.calculateScores() ?? null;
   } catch {
     return undefined;
   }

@@ -1,8 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import yauzl from 'yauzl';
-import { unreadable, VouchError } from '../../core/index.js';
+import type * as Yauzl from 'yauzl';
+import { lazyRequire, unreadable, VouchError } from '../../core/index.js';
+
+const yauzl = lazyRequire<typeof Yauzl>('yauzl');
 
 /** One OSV file from a source: its name (for reports) and bytes, or why it could not be read. */
 export type SourceEntry =
@@ -72,7 +74,7 @@ function corrupt(path: string, e: unknown): VouchError {
   );
 }
 
-async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+async function readEntry(zip: Yauzl.ZipFile, entry: Yauzl.Entry): Promise<Buffer> {
   const stream = await zip.openReadStreamPromise(entry);
   const chunks: Buffer[] = [];
   // yauzl checks the inflated length against the declared uncompressedSize (validateEntrySizes), so the
@@ -88,9 +90,9 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer
  * zip bomb and refuses the archive; a structural error is ERR_INPUT_MALFORMED.
  */
 async function zipSource(path: string): Promise<OsvSource> {
-  let zip: yauzl.ZipFile;
+  let zip: Yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(path, {
+    zip = await yauzl().openPromise(path, {
       lazyEntries: true,
       validateEntrySizes: true,
       strictFileNames: true,

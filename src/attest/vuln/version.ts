@@ -1,7 +1,11 @@
-import pep440 from '@renovatebot/pep440';
-import semver from 'semver';
+import type * as Pep440 from '@renovatebot/pep440';
+import type * as Semver from 'semver';
+import { lazyRequire } from '../../core/index.js';
 import { compareMaven, type MavenVersion, parseMavenVersion } from './maven.js';
 import type { OsvRangeType } from './types.js';
+
+const pep440 = lazyRequire<typeof Pep440>('@renovatebot/pep440');
+const semver = lazyRequire<typeof Semver>('semver');
 
 /**
  * A total order over one ecosystem's versions (OSV §affected[].ranges: SEMVER and ECOSYSTEM types). `parse`
@@ -23,17 +27,17 @@ const MAX_VERSION_CHARS = 256;
  * module versions, pseudo-versions such as v0.0.0-20220127200216-cd36cc0744dd) is accepted; build metadata
  * (`+incompatible`) does not take part in the order, as in Go.
  */
-const SEMVER: VersionOrder<semver.SemVer> = {
+const SEMVER: VersionOrder<Semver.SemVer> = {
   name: 'semver',
-  parse: (v) => (v.length > MAX_VERSION_CHARS ? undefined : (semver.parse(v) ?? undefined)),
+  parse: (v) => (v.length > MAX_VERSION_CHARS ? undefined : (semver().parse(v) ?? undefined)),
   compare: (a, b) => a.compare(b),
 };
 
 /** PEP 440 (packaging.python.org/en/latest/specifications/version-specifiers): 1.0.dev1 < 1.0a1 < 1.0 < 1.0.post1. */
 const PEP440: VersionOrder<string> = {
   name: 'pep440',
-  parse: (v) => (v.length <= MAX_VERSION_CHARS && pep440.valid(v) !== null ? v : undefined),
-  compare: (a, b) => pep440.compare(a, b),
+  parse: (v) => (v.length <= MAX_VERSION_CHARS && pep440().valid(v) !== null ? v : undefined),
+  compare: (a, b) => pep440().compare(a, b),
 };
 
 const MAVEN: VersionOrder<MavenVersion> = {
