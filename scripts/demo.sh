@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the embedded default (local keys, no server): generate a key, sign a file, attest it,
-# verify both, then show that a tampered file and a wrong key are rejected.
+# The main job on the embedded default (local keys, no server): generate a key, sign a file, record its
+# provenance and SBOM, check licences and known vulnerabilities, attest, verify, then show that a tampered file,
+# a wrong key and a wrong attestation type are rejected.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 vouch() { node "$root/dist/cli/main.js" "$@"; }
@@ -27,24 +28,40 @@ tar -czf app.tgz app.js
 step "Sign the artifact into a Sigstore bundle" vouch sign app.tgz --key release.key --bundle app.sigstore.json
 vouch sign app.tgz --key release.key --bundle app.sigstore.json
 
-cat > provenance.json <<JSON
-{
-  "buildDefinition": {
-    "buildType": "https://vouch.dev/buildtypes/demo/v1",
-    "externalParameters": { "script": "tar -czf app.tgz app.js" },
-    "resolvedDependencies": []
-  },
-  "runDetails": { "builder": { "id": "https://vouch.dev/demo-builder" }, "metadata": { "invocationId": "demo-1" } }
-}
-JSON
-step "Attest SLSA provenance for it" vouch attest app.tgz --key release.key --type slsa --predicate provenance.json --bundle app.att.json
+step "Record SLSA provenance for it (local build: git, toolchain, lockfile)" vouch provenance --subject app.tgz --output provenance.json
+cp "$root/package-lock.json" "$root/package.json" .
+vouch provenance --subject app.tgz --output provenance.json
+
+step "Attest the provenance" vouch attest app.tgz --key release.key --type slsa --predicate provenance.json --bundle app.att.json
 vouch attest app.tgz --key release.key --type slsa --predicate provenance.json --bundle app.att.json
+
+step "SBOM of the project's lockfile (CycloneDX 1.6), attested" vouch sbom --output sbom.cdx.json
+vouch sbom --output sbom.cdx.json
+vouch attest app.tgz --key release.key --type cyclonedx --predicate sbom.cdx.json --bundle app.sbom.att.json
+
+cat > licenses.yaml <<YAML
+allow: [MIT, ISC, Apache-2.0, BSD-2-Clause, BSD-3-Clause, 0BSD, BlueOak-1.0.0, CC0-1.0, Python-2.0, MPL-2.0]
+unknown: warn
+nonSpdx: warn
+YAML
+step "Licence policy over the SBOM" vouch licenses sbom.cdx.json --policy licenses.yaml --output licenses.json
+vouch licenses sbom.cdx.json --policy licenses.yaml --output licenses.json ||
+  echo "(exit $?: a release gate would stop here; licenses.json records the evidence)"
+
+osv="$root/../shared/vectors/osv"
+if [ -d "$osv" ]; then
+  mkdir advisories && cp "$osv"/GHSA-*.json advisories/
+  step "Import OSV advisories (real GHSA records) and scan the SBOM" vouch vuln db import advisories --db vulns.db
+  vouch vuln db import advisories --db vulns.db
+  vouch scan sbom.cdx.json --db vulns.db
+fi
 
 step "Verify the signature" vouch verify app.tgz --key release.pub --bundle app.sigstore.json
 vouch verify app.tgz --key release.pub --bundle app.sigstore.json
 
-step "Verify the attestation (binding to the artifact and predicate type)" vouch verify-attestation app.tgz --key release.pub --type slsa --bundle app.att.json
+step "Verify the attestations (binding to the artifact, predicate type and shape)" vouch verify-attestation app.tgz --key release.pub --type slsa --bundle app.att.json
 vouch verify-attestation app.tgz --key release.pub --type slsa --bundle app.att.json
+vouch verify-attestation app.tgz --key release.pub --type cyclonedx --bundle app.sbom.att.json
 
 step "Inspect the bundle" vouch inspect app.sigstore.json
 vouch inspect app.sigstore.json
@@ -61,4 +78,4 @@ expect_fail vouch verify app.tgz --key other.pub --bundle app.sigstore.json
 step "An attestation of another type is rejected" vouch verify-attestation app.tgz --key release.pub --type cyclonedx --bundle app.att.json
 expect_fail vouch verify-attestation app.tgz --key release.pub --type cyclonedx --bundle app.att.json
 
-printf '\n\033[1mDemo complete:\033[0m signed, attested and verified; tampering and a wrong key were rejected.\n'
+printf '\n\033[1mDemo complete:\033[0m signed; provenance and SBOM attested and verified; licences and vulnerabilities checked;\ntampering, a wrong key and a wrong attestation type were rejected.\n'
