@@ -123,6 +123,11 @@ describe('vouch licenses', () => {
       p.stderr,
       /bad\.yaml:2: licence policy denny is not a policy field.*\[ERR_LICENSE_POLICY_MALFORMED\]/,
     );
+    // Every allow item commented out is a YAML null, not "no allow list" (that would pass AGPL).
+    const nullAllow = file('null.yaml', 'allow:\n  # - MIT\n  # - Apache-2.0\n');
+    const n = await vouch(['licenses', SPDX22, '--policy', nullAllow]);
+    assert.equal(n.code, 3);
+    assert.match(n.stderr, /null\.yaml:1: licence policy allow is empty.*\[ERR_LICENSE_POLICY_MALFORMED\]/);
     const badSbom = file(
       'bad.json',
       '{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"version":"1"}]}',

@@ -108,7 +108,10 @@ export function parsePolicy(bytes: Uint8Array, source: string): LicensePolicy {
 
   const list = (key: string): string[] | undefined => {
     const v = get(key);
-    if (v === undefined || v === null) return undefined;
+    if (v === undefined) return undefined;
+    // `allow:` with every item commented out is null; reading it as absent would turn "allow only these"
+    // into "allow anything not denied". Fail safe: an empty list is written `[]`.
+    if (v === null) return fail([key], 'is empty (null); write [] for an empty list or remove the field');
     if (!Array.isArray(v)) return fail([key], 'must be a list of SPDX licence ids');
     if (v.length > MAX_ENTRIES) fail([key], `has ${v.length} entries; at most ${MAX_ENTRIES} are accepted`);
     return v.map((e: unknown, i) => {

@@ -72,6 +72,13 @@ describe('parsePolicy', () => {
     ['compound entry', 'deny: [GPL-2.0-only OR MIT]\n', /deny\[0\] .*not AND\/OR/],
     ['entry not a string', 'allow: [1]\n', /allow\[0\] must be a string/],
     ['list not a list', 'allow: MIT\n', /allow must be a list/],
+    [
+      'allow with every item commented out (null)',
+      'deny: [GPL-3.0-only]\nallow:\n  # - MIT\n',
+      /policy\.yaml:2: licence policy allow is empty \(null\); write \[\] for an empty list/,
+    ],
+    ['explicit null allow', 'allow: ~\n', /:1: licence policy allow is empty \(null\)/],
+    ['null deny', '{"deny": null}', /:1: licence policy deny is empty \(null\)/],
     ['not a mapping', '- MIT\n', /licence policy document must be a mapping/],
     ['empty scopes', 'scopes: []\n', /scopes must be a non-empty list/],
     ['bad scope', 'scopes: [runtime]\n', /scopes\[0\] must be one of required, optional, dev/],
