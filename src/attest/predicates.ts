@@ -1,4 +1,4 @@
-import { isRecord, parseJson, VouchError } from '../core/index.js';
+import { type FieldsContext, failAt, isRecord, JsonFields, parseJson, VouchError } from '../core/index.js';
 import { parseStatement, STATEMENT_V1, STATEMENT_V01, type Statement } from '../envelope/index.js';
 import { LICENSES_PREDICATE_TYPE } from './licenses/evaluate.js';
 import { SLSA_PROVENANCE_V1 } from './provenance/provenance.js';
@@ -18,118 +18,114 @@ export const PREDICATE_TYPES = {
   licenses: LICENSES_PREDICATE_TYPE,
 } as const;
 
-type Json = Readonly<Record<string, unknown>>;
-
-function malformed(source: string, path: string, expected: string): VouchError {
-  return new VouchError('ERR_PREDICATE_MALFORMED', `${source}: ${path} must be ${expected}`, {
-    details: { path, check: 'predicate' },
-  });
+/** Failures read `<source>: <path> must be …`, with details.check "predicate". */
+function predicateContext(source: string): FieldsContext {
+  return {
+    code: 'ERR_PREDICATE_MALFORMED',
+    message: (path, problem) => `${source}: ${path} ${problem}`,
+    details: { check: 'predicate' },
+  };
 }
 
-function obj(v: unknown, source: string, path: string): Json {
-  if (!isRecord(v)) throw malformed(source, path, 'an object');
-  return v;
+// The predicate checks word absence and a wrong type as one failure ("must be an object").
+
+function object(value: unknown, ctx: FieldsContext, path: string): JsonFields {
+  if (!isRecord(value)) failAt(ctx, path, 'must be an object');
+  return new JsonFields(value, path, ctx);
 }
 
-function str(v: unknown, source: string, path: string): string {
-  if (typeof v !== 'string' || v.length === 0) throw malformed(source, path, 'a non-empty string');
+function obj(f: JsonFields, key: string): JsonFields {
+  return object(f.raw(key), f.ctx, f.at(key));
+}
+
+function str(f: JsonFields, key: string, path = f.at(key)): string {
+  const v = f.raw(key);
+  if (typeof v !== 'string' || v.length === 0) failAt(f.ctx, path, 'must be a non-empty string');
   return v;
 }
 
 /** An optional array: absent is empty, anything else must be an array of objects. */
-function objects(v: unknown, source: string, path: string): Json[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw malformed(source, path, 'an array');
-  return v.map((e, i) => obj(e, source, `${path}[${i}]`));
-}
-
-function own(o: Json, key: string): unknown {
-  return Object.hasOwn(o, key) ? o[key] : undefined;
+function objects(f: JsonFields, key: string): JsonFields[] {
+  return f.array(key, Number.POSITIVE_INFINITY).map(({ value, path }) => object(value, f.ctx, path));
 }
 
 // SLSA Provenance v1 §"Schema": buildDefinition.buildType and runDetails.builder.id are REQUIRED.
-function slsa(p: Json, s: string): string {
-  const def = obj(own(p, 'buildDefinition'), s, 'predicate.buildDefinition');
-  const buildType = str(own(def, 'buildType'), s, 'predicate.buildDefinition.buildType');
-  obj(own(def, 'externalParameters'), s, 'predicate.buildDefinition.externalParameters');
-  const deps = objects(own(def, 'resolvedDependencies'), s, 'predicate.buildDefinition.resolvedDependencies');
-  const run = obj(own(p, 'runDetails'), s, 'predicate.runDetails');
-  const builder = obj(own(run, 'builder'), s, 'predicate.runDetails.builder');
-  const id = str(own(builder, 'id'), s, 'predicate.runDetails.builder.id');
+function slsa(p: JsonFields): string {
+  const def = obj(p, 'buildDefinition');
+  const buildType = str(def, 'buildType');
+  obj(def, 'externalParameters');
+  const deps = objects(def, 'resolvedDependencies');
+  const id = str(obj(obj(p, 'runDetails'), 'builder'), 'id');
   return `SLSA provenance v1: builder ${id}, build type ${buildType}, ${deps.length} resolved dependencies`;
 }
 
 // CycloneDX 1.6 JSON: bomFormat and specVersion are required.
-function cyclonedx(p: Json, s: string): string {
-  if (own(p, 'bomFormat') !== 'CycloneDX') throw malformed(s, 'predicate.bomFormat', '"CycloneDX"');
-  const version = str(own(p, 'specVersion'), s, 'predicate.specVersion');
-  if (!/^1\.[0-9]$/.test(version)) throw malformed(s, 'predicate.specVersion', 'a CycloneDX 1.x version');
-  const components = objects(own(p, 'components'), s, 'predicate.components');
+function cyclonedx(p: JsonFields): string {
+  if (p.raw('bomFormat') !== 'CycloneDX') p.fail('bomFormat', 'must be "CycloneDX"');
+  const version = str(p, 'specVersion');
+  if (!/^1\.[0-9]$/.test(version)) p.fail('specVersion', 'must be a CycloneDX 1.x version');
+  const components = objects(p, 'components');
   return `CycloneDX ${version} SBOM: ${components.length} components`;
 }
 
 // SPDX 2.3 §6: spdxVersion, SPDXID "SPDXRef-DOCUMENT" and dataLicense are mandatory.
-function spdx(p: Json, s: string): string {
-  const version = str(own(p, 'spdxVersion'), s, 'predicate.spdxVersion');
-  if (!/^SPDX-2\.[0-3]$/.test(version)) throw malformed(s, 'predicate.spdxVersion', 'SPDX-2.0 … SPDX-2.3');
-  if (own(p, 'SPDXID') !== 'SPDXRef-DOCUMENT') throw malformed(s, 'predicate.SPDXID', '"SPDXRef-DOCUMENT"');
-  const packages = objects(own(p, 'packages'), s, 'predicate.packages');
+function spdx(p: JsonFields): string {
+  const version = str(p, 'spdxVersion');
+  if (!/^SPDX-2\.[0-3]$/.test(version)) p.fail('spdxVersion', 'must be SPDX-2.0 … SPDX-2.3');
+  if (p.raw('SPDXID') !== 'SPDXRef-DOCUMENT') p.fail('SPDXID', 'must be "SPDXRef-DOCUMENT"');
+  const packages = objects(p, 'packages');
   return `${version} SBOM: ${packages.length} packages`;
 }
 
 // in-toto vulns predicate v0.2: scanner.uri is required, scanner.result lists the findings.
-function vulns(p: Json, s: string): string {
-  const scanner = obj(own(p, 'scanner'), s, 'predicate.scanner');
-  const uri = str(own(scanner, 'uri'), s, 'predicate.scanner.uri');
-  const results = objects(own(scanner, 'result'), s, 'predicate.scanner.result');
-  results.forEach((r, i) => {
-    str(own(r, 'id'), s, `predicate.scanner.result[${i}].id`);
-  });
+function vulns(p: JsonFields): string {
+  const scanner = obj(p, 'scanner');
+  const uri = str(scanner, 'uri');
+  const results = objects(scanner, 'result');
+  for (const r of results) str(r, 'id');
   return `vulnerability scan by ${uri}: ${results.length} results`;
 }
 
 const VEX_STATUS = new Set(['not_affected', 'affected', 'fixed', 'under_investigation']);
+/** `@context` is no identifier, so its path uses bracket notation. */
+const VEX_CONTEXT_PATH = 'predicate["@context"]';
 
 // OpenVEX v0.2.0: @context, @id, author, timestamp and statements[] with a status each.
-function openvex(p: Json, s: string): string {
-  const context = str(own(p, '@context'), s, 'predicate["@context"]');
+function openvex(p: JsonFields): string {
+  const context = str(p, '@context', VEX_CONTEXT_PATH);
   if (!context.startsWith('https://openvex.dev/ns'))
-    throw malformed(s, 'predicate["@context"]', 'an OpenVEX context');
-  const statements = objects(own(p, 'statements'), s, 'predicate.statements');
-  statements.forEach((st, i) => {
-    const status = own(st, 'status');
+    failAt(p.ctx, VEX_CONTEXT_PATH, 'must be an OpenVEX context');
+  const statements = objects(p, 'statements');
+  for (const st of statements) {
+    const status = st.raw('status');
     if (typeof status !== 'string' || !VEX_STATUS.has(status)) {
-      throw malformed(s, `predicate.statements[${i}].status`, [...VEX_STATUS].join(' | '));
+      st.fail('status', `must be ${[...VEX_STATUS].join(' | ')}`);
     }
-  });
+  }
   return `OpenVEX document: ${statements.length} statements`;
 }
 
 /** A non-negative integer count, as the licences schema defines it. */
-function count(v: unknown, source: string, path: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw malformed(source, path, 'a count');
+function count(f: JsonFields, key: string): number {
+  const v = f.raw(key);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) f.fail(key, 'must be a count');
   return v;
 }
 
 // Vouch licences v1 (schemas/licenses-v1.schema.json): `result` is "fail" exactly when there are violations.
-function licenses(p: Json, s: string): string {
-  const result = own(p, 'result');
-  if (result !== 'pass' && result !== 'fail') throw malformed(s, 'predicate.result', '"pass" or "fail"');
-  const summary = obj(own(p, 'summary'), s, 'predicate.summary');
-  const components = count(own(summary, 'components'), s, 'predicate.summary.components');
-  objects(own(p, 'components'), s, 'predicate.components');
-  const violations = objects(own(p, 'violations'), s, 'predicate.violations');
+function licenses(p: JsonFields): string {
+  const result = p.raw('result');
+  if (result !== 'pass' && result !== 'fail') p.fail('result', 'must be "pass" or "fail"');
+  const components = count(obj(p, 'summary'), 'components');
+  objects(p, 'components');
+  const violations = objects(p, 'violations');
   if ((result === 'fail') !== violations.length > 0) {
-    throw malformed(
-      s,
-      'predicate.result',
-      `"${violations.length > 0 ? 'fail' : 'pass'}" given its violations`,
-    );
+    p.fail('result', `must be "${violations.length > 0 ? 'fail' : 'pass'}" given its violations`);
   }
   return `licence evaluation: ${result}, ${components} components, ${violations.length} violations`;
 }
 
-const CHECKS: Readonly<Record<string, (p: Json, source: string) => string>> = {
+const CHECKS: Readonly<Record<string, (p: JsonFields) => string>> = {
   [PREDICATE_TYPES.slsa]: slsa,
   [PREDICATE_TYPES.cyclonedx]: cyclonedx,
   [PREDICATE_TYPES.spdx]: spdx,
@@ -145,7 +141,7 @@ const CHECKS: Readonly<Record<string, (p: Json, source: string) => string>> = {
 export function checkPredicate(predicateType: string, predicate: unknown, source: string): string {
   const check = CHECKS[predicateType];
   if (check === undefined) return `predicate of type ${predicateType} (not checked by Vouch)`;
-  return check(obj(predicate, source, 'predicate'), source);
+  return check(object(predicate, predicateContext(source), 'predicate'));
 }
 
 /**

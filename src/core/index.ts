@@ -15,6 +15,13 @@ export {
   type VouchErrorCode,
   wrapError,
 } from './errors.js';
+export {
+  type FieldsContext,
+  failAt,
+  JsonFields,
+  type StringOptions,
+  sourceContext,
+} from './fields.js';
 export { assertAbsent, DEFAULT_MAX_INPUT, readInput, unreadable, writeFileAtomic } from './io.js';
 export { canonicalJson, isRecord, type JsonValue, parseJson } from './json.js';
 export { lazyRequire } from './lazy.js';

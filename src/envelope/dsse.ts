@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:cryp
 import { toBase64, VouchError } from '../core/index.js';
 import { type Algorithm, algorithmForKey, keyIdOf, type Signer, verifyBytes } from '../crypto/index.js';
 import type { DsseEnvelope, DsseSignature } from './bundle/types.js';
-import { Fields, objects, parseDocument, type ReadContext } from './fields.js';
+import { Fields, parseDocument, readContext } from './fields.js';
 
 // DSSE v1: github.com/secure-systems-lab/dsse protocol.md (signing, PAE, k-of-n) and envelope.md (JSON form).
 
@@ -153,7 +153,7 @@ export function verifyDsse(env: DsseEnvelope, keys: readonly DsseKey[], threshol
   return { keyids };
 }
 
-const DSSE_CONTEXT: ReadContext = { code: 'ERR_DSSE_MALFORMED', what: 'DSSE envelope', nullIsAbsent: false };
+const DSSE_CONTEXT = readContext('ERR_DSSE_MALFORMED', 'DSSE envelope', false);
 
 /**
  * Reads the fields of a DSSE JSON envelope (envelope.md). Attacker-controlled: types are checked, base64 is
@@ -164,7 +164,7 @@ export function readDsseFields(f: Fields, maxSignatures: number): DsseEnvelope {
   const payloadType = f.string('payloadType');
   if (LONE_SURROGATE.test(payloadType)) f.fail('payloadType', 'is not well-formed Unicode');
   const payload = f.bytes('payload');
-  const entries = objects(f, 'signatures', maxSignatures);
+  const entries = f.objects('signatures', maxSignatures);
   // envelope.proto: signatures REQUIRED (length >= 1).
   if (entries.length === 0) f.fail('signatures', 'must hold at least one signature');
   const signatures = entries.map((s) => ({

@@ -1,25 +1,31 @@
 import {
   DEFAULT_MAX_INPUT,
+  type FieldsContext,
+  failAt,
   fromBase64,
-  isRecord,
+  JsonFields,
   parseJson,
   VouchError,
   type VouchErrorCode,
 } from '../core/index.js';
 
 /**
- * How a document is read: the error code every structural failure carries, the document's name for
- * messages, and whether JSON `null` means "absent" (protobuf JSON mapping) or is simply the wrong type.
+ * How a protobuf-JSON or DSSE document is read: the error code every structural failure carries, the
+ * document's name for messages, and whether JSON `null` means "absent" (protobuf JSON mapping) or is simply
+ * the wrong type.
  */
-export interface ReadContext {
-  readonly code: VouchErrorCode;
+export interface ReadContext extends FieldsContext {
   readonly what: string;
   readonly nullIsAbsent: boolean;
 }
 
-export function fail(ctx: ReadContext, path: string, message: string): never {
-  const where = path === '' ? '' : `${path} `;
-  throw new VouchError(ctx.code, `invalid ${ctx.what}: ${where}${message}`, { details: { path } });
+export function readContext(code: VouchErrorCode, what: string, nullIsAbsent: boolean): ReadContext {
+  return {
+    code,
+    what,
+    nullIsAbsent,
+    message: (path, problem) => `invalid ${what}: ${path === '' ? '' : `${path} `}${problem}`,
+  };
 }
 
 /**
@@ -46,60 +52,19 @@ export function parseDocument(input: Uint8Array | string, ctx: ReadContext, wrap
 const INT64_MAX = (1n << 63n) - 1n;
 const DECIMAL = /^-?(?:0|[1-9][0-9]*)$/;
 
-/**
- * Path-aware, typed accessors over one JSON object of an attacker-controlled document. Only own properties
- * are read (a `constructor` or `__proto__` key never reaches Object.prototype); every failure names the
- * JSON path, e.g. `verificationMaterial.tlogEntries[0].logIndex`. Unknown keys are ignored.
- */
-export class Fields {
-  readonly #obj: Record<string, unknown>;
-  readonly path: string;
-  readonly ctx: ReadContext;
-
-  constructor(value: unknown, path: string, ctx: ReadContext) {
-    if (!isRecord(value)) fail(ctx, path, 'must be a JSON object');
-    this.#obj = value;
-    this.path = path;
-    this.ctx = ctx;
+/** The core reader with protobuf JSON's extras: `null` as absent (per context), base64 bytes and int64. */
+export class Fields extends JsonFields {
+  constructor(
+    value: unknown,
+    path: string,
+    override readonly ctx: ReadContext,
+  ) {
+    super(value, path, ctx);
   }
 
-  /** The JSON path of a child key (`''` names this object itself). */
-  at(key: string): string {
-    if (key === '') return this.path;
-    return this.path === '' ? key : `${this.path}.${key}`;
-  }
-
-  fail(key: string, message: string): never {
-    return fail(this.ctx, this.at(key), message);
-  }
-
-  raw(key: string): unknown {
-    if (!Object.hasOwn(this.#obj, key)) return undefined;
-    const v = this.#obj[key];
+  override raw(key: string): unknown {
+    const v = super.raw(key);
     return v === null && this.ctx.nullIsAbsent ? undefined : v;
-  }
-
-  /** The object's own keys, in document order. */
-  keys(): string[] {
-    return Object.keys(this.#obj);
-  }
-
-  has(key: string): boolean {
-    return this.raw(key) !== undefined;
-  }
-
-  optString(key: string): string | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') this.fail(key, 'must be a string');
-    return v;
-  }
-
-  string(key: string, opts: { nonEmpty?: boolean } = {}): string {
-    const v = this.optString(key);
-    if (v === undefined) this.fail(key, 'is required');
-    if (opts.nonEmpty === true && v === '') this.fail(key, 'must not be empty');
-    return v;
   }
 
   optBytes(key: string): Buffer | undefined {
@@ -112,26 +77,6 @@ export class Fields {
     if (v === undefined) this.fail(key, 'is required');
     if (opts.nonEmpty === true && v.byteLength === 0) this.fail(key, 'must not be empty');
     return v;
-  }
-
-  optObject(key: string): Fields | undefined {
-    const v = this.raw(key);
-    return v === undefined ? undefined : new Fields(v, this.at(key), this.ctx);
-  }
-
-  object(key: string): Fields {
-    const f = this.optObject(key);
-    if (f === undefined) this.fail(key, 'is required');
-    return f;
-  }
-
-  /** A JSON array (absent means empty, as in protobuf JSON) of at most `max` elements, with each path. */
-  array(key: string, max: number): { value: unknown; path: string }[] {
-    const v = this.raw(key);
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) this.fail(key, 'must be an array');
-    if (v.length > max) this.fail(key, `has ${v.length} elements; at most ${max} are accepted`);
-    return v.map((value: unknown, i) => ({ value, path: `${this.at(key)}[${i}]` }));
   }
 
   /**
@@ -158,16 +103,11 @@ export class Fields {
 }
 
 /** Strict base64 (standard or URL-safe, as protobuf JSON and DSSE allow) of a value at `path`. */
-export function decodeBytes(ctx: ReadContext, value: unknown, path: string): Buffer {
-  if (typeof value !== 'string') fail(ctx, path, 'must be a base64 string');
+export function decodeBytes(ctx: FieldsContext, value: unknown, path: string): Buffer {
+  if (typeof value !== 'string') failAt(ctx, path, 'must be a base64 string');
   try {
     return fromBase64(value);
   } catch {
-    return fail(ctx, path, 'is not valid base64');
+    return failAt(ctx, path, 'is not valid base64');
   }
-}
-
-/** The elements of an array field, each as an object. */
-export function objects(parent: Fields, key: string, max: number): Fields[] {
-  return parent.array(key, max).map(({ value, path }) => new Fields(value, path, parent.ctx));
 }

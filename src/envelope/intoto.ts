@@ -1,5 +1,5 @@
-import { fromBase64, isRecord, toHex, VouchError } from '../core/index.js';
-import { Fields, fail, objects, parseDocument, type ReadContext } from './fields.js';
+import { failAt, fromBase64, isRecord, toHex, VouchError } from '../core/index.js';
+import { Fields, parseDocument, readContext } from './fields.js';
 
 // in-toto Attestation Framework: github.com/in-toto/attestation spec/v1 (statement.md, resource_descriptor.md,
 // digest_set.md). Statement v0.1 is read too, for older bundles (npm, SLSA v0.2 provenance).
@@ -28,7 +28,7 @@ export interface Statement {
   readonly predicate?: Readonly<Record<string, unknown>>;
 }
 
-const CONTEXT: ReadContext = { code: 'ERR_INTOTO_MALFORMED', what: 'in-toto statement', nullIsAbsent: false };
+const CONTEXT = readContext('ERR_INTOTO_MALFORMED', 'in-toto statement', false);
 
 /** Bounds for attacker-controlled statements: subjects, digests per subject, and predicate nesting. */
 const MAX_SUBJECTS = 1024;
@@ -80,10 +80,10 @@ function readDigestSet(f: Fields, strict: boolean): Record<string, string> {
 
 /** Checks that a value is plain JSON (what a predicate must be), bounded in depth. */
 function assertJson(value: unknown, path: string, depth: number): void {
-  if (depth > MAX_DEPTH) fail(CONTEXT, path, `nests deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) failAt(CONTEXT, path, `nests deeper than ${MAX_DEPTH} levels`);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) fail(CONTEXT, path, 'is not a finite number');
+    if (!Number.isFinite(value)) failAt(CONTEXT, path, 'is not a finite number');
     return;
   }
   if (Array.isArray(value)) {
@@ -97,7 +97,7 @@ function assertJson(value: unknown, path: string, depth: number): void {
     for (const [k, v] of Object.entries(value)) assertJson(v, `${path}.${k}`, depth + 1);
     return;
   }
-  fail(CONTEXT, path, 'is not JSON');
+  failAt(CONTEXT, path, 'is not JSON');
 }
 
 function readSubject(f: Fields, strict: boolean): ResourceDescriptor {
@@ -138,7 +138,7 @@ function readStatement(value: unknown, strict: boolean): Statement {
   if (type !== STATEMENT_V1 && (strict || type !== STATEMENT_V01)) {
     f.fail('_type', `must be ${STATEMENT_V1}${strict ? '' : ` or ${STATEMENT_V01}`}, got "${type}"`);
   }
-  const subject = objects(f, 'subject', MAX_SUBJECTS).map((s) => readSubject(s, strict));
+  const subject = f.objects('subject', MAX_SUBJECTS).map((s) => readSubject(s, strict));
   if (subject.length === 0) f.fail('subject', 'must name at least one artifact');
   const predicateType = f.string('predicateType', { nonEmpty: true });
   const predicate = f.raw('predicate');

@@ -1,4 +1,11 @@
-import { isRecord, parseJson, readInput, VouchError } from '../../core/index.js';
+import {
+  type FieldsContext,
+  failAt,
+  JsonFields,
+  parseJson,
+  readInput,
+  VouchError,
+} from '../../core/index.js';
 import { STATEMENT_V1, STATEMENT_V01 } from '../../envelope/index.js';
 import type { BomComponent, SbomDocument } from './document.js';
 
@@ -30,72 +37,32 @@ const NO_LICENSE = new Set(['NOASSERTION', 'NONE']);
 /** cyclonedx-npm marks dev dependencies with this property (CycloneDX property taxonomy, cdx:npm). */
 const NPM_DEV_PROPERTY = 'cdx:npm:package:development';
 
-type Json = Record<string, unknown>;
+/** Ids, names, versions, purls and refs; a required one that is `''` is missing. */
+const ID = { max: MAX_ID_CHARS, emptyIsAbsent: true } as const;
+const LICENSE_TEXT = { max: MAX_LICENSE_CHARS } as const;
 
-class Reader {
-  constructor(readonly source: string) {}
-
-  fail(path: string, message: string): never {
-    throw new VouchError('ERR_SBOM_MALFORMED', `${this.source}: invalid SBOM: ${path} ${message}`, {
-      details: { path, source: this.source },
-    });
-  }
-
-  object(v: unknown, path: string): Json {
-    if (!isRecord(v)) this.fail(path, 'must be a JSON object');
-    return v;
-  }
-
-  /** An own property; `undefined` when absent. */
-  raw(o: Json, key: string): unknown {
-    return Object.hasOwn(o, key) ? o[key] : undefined;
-  }
-
-  optString(o: Json, key: string, path: string, max = MAX_ID_CHARS): string | undefined {
-    const v = this.raw(o, key);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') this.fail(`${path}.${key}`, 'must be a string');
-    if (v.length > max) this.fail(`${path}.${key}`, `is ${v.length} characters; at most ${max} are accepted`);
-    return v;
-  }
-
-  string(o: Json, key: string, path: string): string {
-    const v = this.optString(o, key, path);
-    if (v === undefined || v === '') this.fail(`${path}.${key}`, 'is required');
-    return v;
-  }
-
-  /** An array (absent means empty) of at most `max` elements, each with its path. */
-  array(o: Json, key: string, path: string, max: number): { value: unknown; path: string }[] {
-    const v = this.raw(o, key);
-    if (v === undefined) return [];
-    const at = `${path}.${key}`;
-    if (!Array.isArray(v)) this.fail(at, 'must be an array');
-    if (v.length > max) this.fail(at, `has ${v.length} elements; at most ${max} are accepted`);
-    return v.map((value: unknown, i) => ({ value, path: `${at}[${i}]` }));
-  }
-}
-
-/** A child's JSON path (`$` is the document, `$.predicate` a statement's predicate). */
-function under(prefix: string, key: string): string {
-  return `${prefix}.${key}`;
+/** Every failure is `<source>: invalid SBOM: <path> <problem>`; paths start at `$`, the document. */
+function sbomContext(source: string): FieldsContext {
+  return {
+    code: 'ERR_SBOM_MALFORMED',
+    message: (path, problem) => `${source}: invalid SBOM: ${path} ${problem}`,
+    details: { source },
+  };
 }
 
 /** CycloneDX `licenses` (a LicenseChoice array): one expression, or licence objects with an id or a name. */
-function cdxLicense(r: Reader, c: Json, path: string): { license?: string; licenseIsSpdx: boolean } {
-  const entries = r.array(c, 'licenses', path, MAX_LICENSES).map((e) => {
-    const o = r.object(e.value, e.path);
-    const ack = r.optString(o, 'acknowledgement', e.path);
-    const expression = r.optString(o, 'expression', e.path, MAX_LICENSE_CHARS);
+function cdxLicense(c: JsonFields): { license?: string; licenseIsSpdx: boolean } {
+  const entries = c.array('licenses', MAX_LICENSES).map((e) => {
+    const o = c.child(e.value, e.path);
+    const ack = o.optString('acknowledgement', ID);
+    const expression = o.optString('expression', LICENSE_TEXT);
     if (expression !== undefined) return { text: expression, spdx: true, concluded: ack === 'concluded' };
-    const lic = r.raw(o, 'license');
-    if (lic === undefined) r.fail(e.path, 'needs "expression" or "license"');
-    const lo = r.object(lic, `${e.path}.license`);
-    const ack2 = r.optString(lo, 'acknowledgement', `${e.path}.license`) ?? ack;
-    const id = r.optString(lo, 'id', `${e.path}.license`, MAX_LICENSE_CHARS);
-    const name = r.optString(lo, 'name', `${e.path}.license`, MAX_LICENSE_CHARS);
+    const lo: JsonFields = o.optObject('license') ?? o.fail('', 'needs "expression" or "license"');
+    const ack2 = lo.optString('acknowledgement', ID) ?? ack;
+    const id = lo.optString('id', LICENSE_TEXT);
+    const name = lo.optString('name', LICENSE_TEXT);
     const text = id ?? name;
-    if (text === undefined || text === '') r.fail(`${e.path}.license`, 'needs "id" or "name"');
+    if (text === undefined || text === '') lo.fail('', 'needs "id" or "name"');
     return { text, spdx: id !== undefined, concluded: ack2 === 'concluded' };
   });
   // CycloneDX 1.6 `acknowledgement`: a concluded licence is the analysed result, preferred like SPDX's
@@ -112,14 +79,14 @@ function cdxLicense(r: Reader, c: Json, path: string): { license?: string; licen
   };
 }
 
-function cdxScope(r: Reader, c: Json, path: string): BomComponent['scope'] {
-  for (const p of r.array(c, 'properties', path, MAX_PROPERTIES)) {
-    const o = r.object(p.value, p.path);
-    if (r.optString(o, 'name', p.path) === NPM_DEV_PROPERTY && r.optString(o, 'value', p.path) === 'true') {
+function cdxScope(c: JsonFields): BomComponent['scope'] {
+  for (const p of c.array('properties', MAX_PROPERTIES)) {
+    const o = c.child(p.value, p.path);
+    if (o.optString('name', ID) === NPM_DEV_PROPERTY && o.optString('value', ID) === 'true') {
       return 'dev';
     }
   }
-  const scope = r.optString(c, 'scope', path);
+  const scope = c.optString('scope', ID);
   switch (scope) {
     case undefined:
     case 'required':
@@ -130,141 +97,124 @@ function cdxScope(r: Reader, c: Json, path: string): BomComponent['scope'] {
     case 'excluded':
       return 'dev';
     default:
-      return r.fail(`${path}.scope`, `must be required, optional or excluded, got "${scope}"`);
+      return c.fail('scope', `must be required, optional or excluded, got "${scope}"`);
   }
 }
 
-function cdxComponent(r: Reader, c: Json, path: string): BomComponent {
-  const name = r.string(c, 'name', path);
-  const group = r.optString(c, 'group', path);
-  const version = r.optString(c, 'version', path);
-  const purl = r.optString(c, 'purl', path);
+function cdxComponent(c: JsonFields): BomComponent {
+  const name = c.string('name', ID);
+  const group = c.optString('group', ID);
+  const version = c.optString('version', ID);
+  const purl = c.optString('purl', ID);
   return {
     // Without a bom-ref the JSON path is the one identifier that is unique in the document.
-    ref: r.optString(c, 'bom-ref', path) ?? path,
+    ref: c.optString('bom-ref', ID) ?? c.path,
     // `group/name`, as a purl writes namespace and name (an npm scope is the group: `@scope/pkg`).
     name: group === undefined || group === '' ? name : `${group}/${name}`,
     ...(version === undefined || version === '' ? {} : { version }),
     ...(purl === undefined || purl === '' ? {} : { purl }),
-    ...cdxLicense(r, c, path),
-    scope: cdxScope(r, c, path),
+    ...cdxLicense(c),
+    scope: cdxScope(c),
   };
 }
 
-function readCycloneDx(r: Reader, bom: Json, prefix: string): SbomDocument {
-  const specVersion = r.string(bom, 'specVersion', prefix);
+function readCycloneDx(bom: JsonFields): SbomDocument {
+  const specVersion = bom.string('specVersion', ID);
   if (!CYCLONEDX_VERSIONS.includes(specVersion)) {
-    r.fail(
-      under(prefix, 'specVersion'),
-      `is "${specVersion}"; CycloneDX ${CYCLONEDX_VERSIONS.join(', ')} are read`,
-    );
+    bom.fail('specVersion', `is "${specVersion}"; CycloneDX ${CYCLONEDX_VERSIONS.join(', ')} are read`);
   }
   const components: BomComponent[] = [];
   const refs = new Set<string>();
-  const add = (c: BomComponent, path: string): void => {
-    if (refs.has(c.ref)) r.fail(path, `repeats bom-ref "${c.ref}" (bom-refs must be unique)`);
+  const add = (c: BomComponent, o: JsonFields): void => {
+    if (refs.has(c.ref)) o.fail('', `repeats bom-ref "${c.ref}" (bom-refs must be unique)`);
     refs.add(c.ref);
   };
   type Item = { value: unknown; path: string; depth: number };
-  const children = (o: Json, path: string, depth: number): Item[] => {
-    const list = r.array(o, 'components', path, MAX_COMPONENTS);
-    if (list.length > 0 && depth >= MAX_DEPTH) r.fail(`${path}.components`, `nests deeper than ${MAX_DEPTH}`);
+  const children = (o: JsonFields, depth: number): Item[] => {
+    const list = o.array('components', MAX_COMPONENTS);
+    if (list.length > 0 && depth >= MAX_DEPTH) o.fail('components', `nests deeper than ${MAX_DEPTH}`);
     return list.map((c) => ({ ...c, depth: depth + 1 }));
   };
   let root: BomComponent | undefined;
   const seeds: Item[] = [];
-  const metadata = r.raw(bom, 'metadata');
-  if (metadata !== undefined) {
-    const mpath = under(prefix, 'metadata');
-    const rc = r.raw(r.object(metadata, mpath), 'component');
-    if (rc !== undefined) {
-      const cpath = `${mpath}.component`;
-      const co = r.object(rc, cpath);
-      root = cdxComponent(r, co, cpath);
-      add(root, cpath);
-      seeds.push(...children(co, cpath, 0));
-    }
+  const co = bom.optObject('metadata')?.optObject('component');
+  if (co !== undefined) {
+    root = cdxComponent(co);
+    add(root, co);
+    seeds.push(...children(co, 0));
   }
-  seeds.push(...children(bom, prefix, -1));
+  seeds.push(...children(bom, -1));
   // Depth-first in document order with an explicit stack, so a deep file cannot exhaust the call stack.
   const stack = seeds.reverse();
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    if (components.length >= MAX_COMPONENTS) r.fail(item.path, `exceeds ${MAX_COMPONENTS} components`);
-    const o = r.object(item.value, item.path);
-    const c = cdxComponent(r, o, item.path);
-    add(c, item.path);
+    if (components.length >= MAX_COMPONENTS)
+      failAt(bom.ctx, item.path, `exceeds ${MAX_COMPONENTS} components`);
+    const o = bom.child(item.value, item.path);
+    const c = cdxComponent(o);
+    add(c, o);
     components.push(c);
-    stack.push(...children(o, item.path, item.depth).reverse());
+    stack.push(...children(o, item.depth).reverse());
   }
   return { format: 'cyclonedx', specVersion, ...(root === undefined ? {} : { root }), components };
 }
 
-function spdxLicense(r: Reader, p: Json, path: string): { license?: string; licenseIsSpdx: boolean } {
+function spdxLicense(p: JsonFields): { license?: string; licenseIsSpdx: boolean } {
   // SPDX 2.3 §7.13/§7.15: the concluded licence is the analysed one; the declared one is the author's claim.
   for (const key of ['licenseConcluded', 'licenseDeclared']) {
-    const v = r.optString(p, key, path, MAX_LICENSE_CHARS)?.trim();
+    const v = p.optString(key, LICENSE_TEXT)?.trim();
     if (v !== undefined && v !== '' && !NO_LICENSE.has(v)) return { license: v, licenseIsSpdx: true };
   }
   return { licenseIsSpdx: false };
 }
 
-function spdxPurl(r: Reader, p: Json, path: string): string | undefined {
-  for (const e of r.array(p, 'externalRefs', path, MAX_EXTERNAL_REFS)) {
-    const o = r.object(e.value, e.path);
+function spdxPurl(p: JsonFields): string | undefined {
+  for (const e of p.array('externalRefs', MAX_EXTERNAL_REFS)) {
+    const o = p.child(e.value, e.path);
     // SPDX 2.3 Annex F: category PACKAGE-MANAGER (2.2 documents and tools also write PACKAGE_MANAGER).
-    const category = r.optString(o, 'referenceCategory', e.path);
+    const category = o.optString('referenceCategory', ID);
     if (
       (category === 'PACKAGE-MANAGER' || category === 'PACKAGE_MANAGER') &&
-      r.optString(o, 'referenceType', e.path) === 'purl'
+      o.optString('referenceType', ID) === 'purl'
     ) {
-      return r.string(o, 'referenceLocator', e.path);
+      return o.string('referenceLocator', ID);
     }
   }
   return undefined;
 }
 
-function readSpdx(r: Reader, doc: Json, prefix: string): SbomDocument {
-  const specVersion = r.string(doc, 'spdxVersion', prefix);
+function readSpdx(doc: JsonFields): SbomDocument {
+  const specVersion = doc.string('spdxVersion', ID);
   if (!SPDX_VERSIONS.includes(specVersion)) {
-    r.fail(under(prefix, 'spdxVersion'), `is "${specVersion}"; ${SPDX_VERSIONS.join(', ')} are read`);
+    doc.fail('spdxVersion', `is "${specVersion}"; ${SPDX_VERSIONS.join(', ')} are read`);
   }
-  const packages = r.array(doc, 'packages', prefix, MAX_COMPONENTS).map((e) => {
-    const p = r.object(e.value, e.path);
-    const version = r.optString(p, 'versionInfo', e.path);
-    const purl = spdxPurl(r, p, e.path);
+  const packages = doc.array('packages', MAX_COMPONENTS).map((e) => {
+    const p = doc.child(e.value, e.path);
+    const version = p.optString('versionInfo', ID);
+    const purl = spdxPurl(p);
     return {
       path: e.path,
-      ref: r.string(p, 'SPDXID', e.path),
-      name: r.string(p, 'name', e.path),
+      ref: p.string('SPDXID', ID),
+      name: p.string('name', ID),
       ...(version === undefined || version === '' ? {} : { version }),
       ...(purl === undefined ? {} : { purl }),
-      ...spdxLicense(r, p, e.path),
+      ...spdxLicense(p),
     };
   });
   const byRef = new Map<string, (typeof packages)[number]>();
   for (const p of packages) {
-    if (byRef.has(p.ref)) r.fail(`${p.path}.SPDXID`, `repeats "${p.ref}" (SPDXIDs must be unique)`);
+    if (byRef.has(p.ref)) failAt(doc.ctx, `${p.path}.SPDXID`, `repeats "${p.ref}" (SPDXIDs must be unique)`);
     byRef.set(p.ref, p);
   }
-  const described = new Set<string>();
-  const dpath = under(prefix, 'documentDescribes');
-  const describes = r.raw(doc, 'documentDescribes');
-  if (describes !== undefined) {
-    if (!Array.isArray(describes)) r.fail(dpath, 'must be an array');
-    describes.forEach((d: unknown, i) => {
-      if (typeof d !== 'string') r.fail(`${dpath}[${i}]`, 'must be a string');
-      described.add(d);
-    });
-  }
+  const described = new Set<string>(doc.strings('documentDescribes', Number.POSITIVE_INFINITY));
   const dev = new Set<string>();
   const optional = new Set<string>();
   const required = new Set<string>();
-  const docId = r.optString(doc, 'SPDXID', prefix) ?? 'SPDXRef-DOCUMENT';
-  for (const e of r.array(doc, 'relationships', prefix, MAX_RELATIONSHIPS)) {
-    const o = r.object(e.value, e.path);
-    const element = r.string(o, 'spdxElementId', e.path);
-    const type = r.string(o, 'relationshipType', e.path);
-    const related = r.string(o, 'relatedSpdxElement', e.path);
+  const docId = doc.optString('SPDXID', ID) ?? 'SPDXRef-DOCUMENT';
+  for (const e of doc.array('relationships', MAX_RELATIONSHIPS)) {
+    const o = doc.child(e.value, e.path);
+    const element = o.string('spdxElementId', ID);
+    const type = o.string('relationshipType', ID);
+    const related = o.string('relatedSpdxElement', ID);
     // SPDX 2.3 §11.1: "A DEV_DEPENDENCY_OF B" — A is a development dependency of B.
     if (type === 'DESCRIBES' && element === docId) described.add(related);
     else if (type === 'DEV_DEPENDENCY_OF') dev.add(element);
@@ -291,15 +241,15 @@ function readSpdx(r: Reader, doc: Json, prefix: string): SbomDocument {
   return { format: 'spdx', specVersion, ...(root === undefined ? {} : { root }), components };
 }
 
-function readBom(r: Reader, json: Json, prefix: string): SbomDocument {
-  if (Object.hasOwn(json, 'bomFormat')) {
-    const format = r.raw(json, 'bomFormat');
-    if (format !== 'CycloneDX') r.fail(under(prefix, 'bomFormat'), 'must be "CycloneDX"');
-    return readCycloneDx(r, json, prefix);
+function readBom(json: JsonFields): SbomDocument {
+  const keys = json.keys();
+  if (keys.includes('bomFormat')) {
+    if (json.raw('bomFormat') !== 'CycloneDX') json.fail('bomFormat', 'must be "CycloneDX"');
+    return readCycloneDx(json);
   }
-  if (Object.hasOwn(json, 'spdxVersion')) return readSpdx(r, json, prefix);
-  return r.fail(
-    prefix,
+  if (keys.includes('spdxVersion')) return readSpdx(json);
+  return json.fail(
+    '',
     'is neither a CycloneDX JSON BOM (bomFormat "CycloneDX"), an SPDX JSON document (spdxVersion) nor an ' +
       'in-toto Statement whose predicate is one of them',
   );
@@ -311,22 +261,20 @@ function readBom(r: Reader, json: Json, prefix: string): SbomDocument {
  * ERR_SBOM_MALFORMED with the JSON path of the offending field.
  */
 export function readSbom(json: unknown, source: string): SbomDocument {
-  const r = new Reader(source);
-  const top = r.object(json, '$');
-  if (!Object.hasOwn(top, '_type')) return readBom(r, top, '$');
+  const top = new JsonFields(json, '$', sbomContext(source));
+  if (!top.keys().includes('_type')) return readBom(top);
   // Only the predicate matters here (no signature is checked), so the statement is read to its predicate
   // and not through parseStatement, which re-reads serialized bytes under a 64 MiB cap.
-  const type = r.raw(top, '_type');
+  const type = top.raw('_type');
   if (type !== STATEMENT_V1 && type !== STATEMENT_V01) {
-    r.fail('$._type', `must be ${STATEMENT_V1} (an in-toto Statement), got ${JSON.stringify(type)}`);
+    top.fail('_type', `must be ${STATEMENT_V1} (an in-toto Statement), got ${JSON.stringify(type)}`);
   }
-  const predicateType = r.string(top, 'predicateType', '$');
-  const predicate = r.object(r.raw(top, 'predicate'), '$.predicate');
-  const doc = readBom(r, predicate, '$.predicate');
+  const predicateType = top.string('predicateType', ID);
+  const doc = readBom(top.child(top.raw('predicate'), top.at('predicate')));
   const expected = doc.format === 'cyclonedx' ? CYCLONEDX_PREDICATE : SPDX_PREDICATE;
   if (!expected.test(predicateType)) {
-    r.fail(
-      '$.predicateType',
+    top.fail(
+      'predicateType',
       `is "${predicateType}", which does not name the ${doc.format} predicate it carries`,
     );
   }

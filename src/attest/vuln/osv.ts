@@ -1,6 +1,5 @@
 import type * as Semver from 'semver';
-import { lazyRequire } from '../../core/index.js';
-import { isTimestamp, JsonObject } from './fields.js';
+import { isRecord, JsonFields, lazyRequire, sourceContext } from '../../core/index.js';
 import type { OsvAffected, OsvEvent, OsvRange, OsvRangeType, OsvRecord, OsvSeverity } from './types.js';
 
 const semver = lazyRequire<typeof Semver>('semver');
@@ -26,22 +25,34 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
 const RANGE_TYPES: readonly OsvRangeType[] = ['SEMVER', 'ECOSYSTEM', 'GIT'];
 const EVENT_KINDS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
 
-function timestamp(o: JsonObject, key: string, required: boolean): string | undefined {
-  const v = required ? o.string(key, 64) : o.optString(key, 64);
+/** RFC 3339 date-time (OSV `modified`/`published`/`withdrawn`, OpenVEX `timestamp`), checked as a real date. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+export function isTimestamp(s: string): boolean {
+  return RFC3339.test(s) && !Number.isNaN(Date.parse(s));
+}
+
+/** A required string of at most `max` characters; `''` counts as missing. */
+function required(max: number): { max: number; emptyIsAbsent: true } {
+  return { max, emptyIsAbsent: true };
+}
+
+function timestamp(o: JsonFields, key: string, mandatory: boolean): string | undefined {
+  const v = mandatory ? o.string(key, required(64)) : o.optString(key, { max: 64 });
   if (v !== undefined && !isTimestamp(v)) o.fail(key, 'must be an RFC 3339 date-time');
   return v;
 }
 
-function identifier(o: JsonObject, value: string, key: string): string {
+function identifier(o: JsonFields, value: string, key: string): string {
   if (!ID.test(value)) o.fail(key, 'is not an OSV identifier');
   return value;
 }
 
-function readEvent(e: JsonObject, type: OsvRangeType): OsvEvent {
+function readEvent(e: JsonFields, type: OsvRangeType): OsvEvent {
   const keys = e.keys().filter((k) => (EVENT_KINDS as readonly string[]).includes(k));
   if (keys.length !== 1) e.fail('', `must have exactly one of ${EVENT_KINDS.join(', ')}`);
   const kind = keys[0] as (typeof EVENT_KINDS)[number];
-  const version = e.string(kind, MAX_VERSION);
+  const version = e.string(kind, required(MAX_VERSION));
   // OSV §ranges[].type SEMVER: versions are SemVer 2.0 ("0" only as `introduced`, meaning "all versions").
   const zero = kind === 'introduced' && version === '0';
   if (type === 'SEMVER' && !zero && semver().valid(version) === null) {
@@ -59,8 +70,8 @@ function readEvent(e: JsonObject, type: OsvRangeType): OsvEvent {
   }
 }
 
-function readRange(r: JsonObject): OsvRange {
-  const type = r.string('type', 16) as OsvRangeType;
+function readRange(r: JsonFields): OsvRange {
+  const type = r.string('type', required(16)) as OsvRangeType;
   if (!RANGE_TYPES.includes(type)) r.fail('type', `must be one of ${RANGE_TYPES.join(', ')}`);
   const events = r.objects('events', MAX_EVENTS).map((e) => readEvent(e, type));
   if (events.length === 0) r.fail('events', 'must not be empty');
@@ -69,24 +80,24 @@ function readRange(r: JsonObject): OsvRange {
   return { type, events };
 }
 
-function readAffected(a: JsonObject): OsvAffected | undefined {
+function readAffected(a: JsonFields): OsvAffected | undefined {
   const pkg = a.optObject('package');
   const ranges = a.objects('ranges', MAX_RANGES).map(readRange);
   const versions = a.strings('versions', MAX_VERSIONS, MAX_VERSION);
   // OSV allows an entry without `package` (GIT ranges of a repository); no package version can match it.
   if (pkg === undefined) return undefined;
-  const purl = pkg.optString('purl', MAX_NAME);
+  const purl = pkg.optString('purl', { max: MAX_NAME });
   return {
-    ecosystem: pkg.string('ecosystem', 128),
-    name: pkg.string('name', MAX_NAME),
+    ecosystem: pkg.string('ecosystem', required(128)),
+    name: pkg.string('name', required(MAX_NAME)),
     ...(purl === undefined ? {} : { purl }),
     ranges,
     versions,
   };
 }
 
-function readSeverity(s: JsonObject): OsvSeverity {
-  return { type: s.string('type', 32), score: s.string('score', 1024) };
+function readSeverity(s: JsonFields): OsvSeverity {
+  return { type: s.string('type', required(32)), score: s.string('score', required(1024)) };
 }
 
 /**
@@ -95,8 +106,8 @@ function readSeverity(s: JsonObject): OsvSeverity {
  * is ignored rather than refused.
  */
 export function parseOsv(json: unknown, source: string): OsvRecord {
-  const o = new JsonObject(json, '', source, CODE);
-  const id = identifier(o, o.string('id', MAX_ID), 'id');
+  const o = new JsonFields(json, '', sourceContext(CODE, source));
+  const id = identifier(o, o.string('id', required(MAX_ID)), 'id');
   const modified = timestamp(o, 'modified', true) as string;
   const published = timestamp(o, 'published', false);
   const withdrawn = timestamp(o, 'withdrawn', false);
@@ -104,13 +115,12 @@ export function parseOsv(json: unknown, source: string): OsvRecord {
   aliases.forEach((alias, i) => {
     identifier(o, alias, `aliases[${i}]`);
   });
-  const summary = o.optString('summary', MAX_TEXT);
+  const summary = o.optString('summary', { max: MAX_TEXT });
   const severity = o.objects('severity', MAX_SEVERITY).map(readSeverity);
   const dbSpecific = o.raw('database_specific');
-  const dbSeverity =
-    dbSpecific !== null && typeof dbSpecific === 'object' && !Array.isArray(dbSpecific)
-      ? new JsonObject(dbSpecific, 'database_specific', source, CODE).raw('severity')
-      : undefined;
+  const dbSeverity = isRecord(dbSpecific)
+    ? o.child(dbSpecific, o.at('database_specific')).raw('severity')
+    : undefined;
   const affected = o
     .objects('affected', MAX_AFFECTED)
     .map(readAffected)

@@ -1,5 +1,6 @@
 import { PackageURL } from 'packageurl-js';
-import { fail, isTimestamp, JsonObject } from './fields.js';
+import { JsonFields, sourceContext } from '../../core/index.js';
+import { isTimestamp } from './osv.js';
 import type { Finding } from './types.js';
 
 // OpenVEX v0.2.0 (https://github.com/openvex/spec/blob/main/OPENVEX-SPEC.md). A VEX document decides which
@@ -22,6 +23,8 @@ const MAX_ALIASES = 1024;
 const MAX_DEPTH = 8;
 const MAX_TEXT = 64 * 1024;
 const MAX_ID = 4096;
+/** Ids, names and purls; a required one that is `''` is missing. */
+const ID = { max: MAX_ID, emptyIsAbsent: true } as const;
 
 export type VexStatus = (typeof STATUSES)[number];
 
@@ -70,9 +73,9 @@ function productPurl(purl: string): ProductPurl | undefined {
  * Collects the purls of a product and of its subcomponents: a statement about an image "product" with a
  * package "subcomponent" is about that package, and a statement naming the package as the product is too.
  */
-function readProducts(c: JsonObject, out: ProductPurl[], depth: number): void {
+function readProducts(c: JsonFields, out: ProductPurl[], depth: number): void {
   if (depth > MAX_DEPTH) c.fail('subcomponents', `nests deeper than ${MAX_DEPTH}`);
-  const ids = [c.optString('@id', MAX_ID), c.optObject('identifiers')?.optString('purl', MAX_ID)];
+  const ids = [c.optString('@id', ID), c.optObject('identifiers')?.optString('purl', ID)];
   for (const [i, id] of ids.entries()) {
     if (id === undefined || !id.startsWith('pkg:')) continue;
     const p = productPurl(id);
@@ -82,14 +85,14 @@ function readProducts(c: JsonObject, out: ProductPurl[], depth: number): void {
   for (const sub of c.objects('subcomponents', MAX_PRODUCTS)) readProducts(sub, out, depth + 1);
 }
 
-function time(o: JsonObject, key: string): number | undefined {
-  const v = o.optString(key, 64);
+function time(o: JsonFields, key: string): number | undefined {
+  const v = o.optString(key, { max: 64 });
   if (v === undefined) return undefined;
   if (!isTimestamp(v)) o.fail(key, 'must be an RFC 3339 date-time');
   return Date.parse(v);
 }
 
-function readStatement(s: JsonObject, docTime: number): VexStatement {
+function readStatement(s: JsonFields, docTime: number): VexStatement {
   const vulnerabilities = new Set<string>();
   const vraw = s.raw('vulnerability');
   if (typeof vraw === 'string' && vraw !== '') {
@@ -98,16 +101,16 @@ function readStatement(s: JsonObject, docTime: number): VexStatement {
   } else {
     const v = s.optObject('vulnerability');
     if (v === undefined) s.fail('vulnerability', 'is required');
-    vulnerabilities.add(v.string('name', MAX_ID).toUpperCase());
+    vulnerabilities.add(v.string('name', ID).toUpperCase());
     for (const a of v.strings('aliases', MAX_ALIASES, MAX_ID)) vulnerabilities.add(a.toUpperCase());
   }
-  const status = s.string('status', 32) as VexStatus;
+  const status = s.string('status', { max: 32, emptyIsAbsent: true }) as VexStatus;
   if (!STATUSES.includes(status)) s.fail('status', `must be one of ${STATUSES.join(', ')}`);
-  const justification = s.optString('justification', 64);
+  const justification = s.optString('justification', { max: 64 });
   if (justification !== undefined && !JUSTIFICATIONS.includes(justification)) {
     s.fail('justification', `must be one of ${JUSTIFICATIONS.join(', ')}`);
   }
-  const impactStatement = s.optString('impact_statement', MAX_TEXT);
+  const impactStatement = s.optString('impact_statement', { max: MAX_TEXT });
   // OpenVEX §Statement: not_affected MUST carry a justification or an impact statement.
   if (status === 'not_affected' && justification === undefined && impactStatement === undefined) {
     s.fail('justification', 'is required (or impact_statement) for status not_affected');
@@ -128,18 +131,18 @@ function readStatement(s: JsonObject, docTime: number): VexStatement {
 
 /** Reads an OpenVEX document (already parsed JSON); `source` names it in errors. */
 export function parseOpenVex(json: unknown, source: string): VexDocument {
-  const d = new JsonObject(json, '', source, CODE);
-  const context = d.string('@context', 256);
+  const d = new JsonFields(json, '', sourceContext(CODE, source));
+  const context = d.string('@context', { max: 256, emptyIsAbsent: true });
   if (!CONTEXT.test(context)) d.fail('@context', `${JSON.stringify(context)} is not an OpenVEX context`);
-  const id = d.string('@id', MAX_ID);
-  d.string('author', MAX_ID);
+  const id = d.string('@id', ID);
+  d.string('author', ID);
   const docTime = time(d, 'timestamp') ?? d.fail('timestamp', 'is required');
   const version = d.raw('version');
   if (!Number.isSafeInteger(version) || (version as number) < 1) {
     d.fail('version', 'must be a positive integer');
   }
   const statements = d.objects('statements', MAX_STATEMENTS).map((s) => readStatement(s, docTime));
-  if (statements.length === 0) fail(CODE, source, 'statements', 'must not be empty');
+  if (statements.length === 0) d.fail('statements', 'must not be empty');
   return { id, source, statements };
 }
 

@@ -1,6 +1,6 @@
-import { VouchError } from '../../core/index.js';
+import { failAt, VouchError } from '../../core/index.js';
 import { readDsseFields } from '../dsse.js';
-import { decodeBytes, Fields, fail, objects, parseDocument, type ReadContext } from '../fields.js';
+import { decodeBytes, Fields, parseDocument, readContext } from '../fields.js';
 import {
   BUNDLE_V01,
   BUNDLE_V02,
@@ -20,7 +20,7 @@ import {
 // names, base64 bytes, decimal-string int64s). Per-version rules follow protobuf-specs and the checks of
 // sigstore-js @sigstore/bundle validate.ts. The whole document is attacker-controlled.
 
-const CONTEXT: ReadContext = { code: 'ERR_BUNDLE_MALFORMED', what: 'bundle', nullIsAbsent: true };
+const CONTEXT = readContext('ERR_BUNDLE_MALFORMED', 'bundle', true);
 
 const MEDIA_TYPES: ReadonlyMap<string, BundleVersion> = new Map([
   [BUNDLE_V01, '0.1'],
@@ -62,7 +62,7 @@ function readKey(vm: Fields, version: BundleVersion): VerificationKey {
     case 'x509CertificateChain': {
       // protobuf-specs: the chain form is deprecated in v0.3, which carries the leaf alone (`certificate`).
       if (version === '0.3') vm.fail(kind, 'is not allowed in a v0.3 bundle (use certificate)');
-      const certs = objects(vm.object(kind), 'certificates', MAX_CERTIFICATES);
+      const certs = vm.object(kind).objects('certificates', MAX_CERTIFICATES);
       if (certs.length === 0) vm.fail(`${kind}.certificates`, 'must not be empty');
       return { kind, certificates: certs.map((c) => c.bytes('rawBytes', { nonEmpty: true })) };
     }
@@ -76,7 +76,7 @@ function readKey(vm: Fields, version: BundleVersion): VerificationKey {
 function readProof(p: Fields): InclusionProof {
   const hashes = p.array('hashes', MAX_PROOF_HASHES).map(({ value, path }) => {
     const h = decodeBytes(p.ctx, value, path);
-    if (h.byteLength === 0) fail(p.ctx, path, 'must not be empty');
+    if (h.byteLength === 0) failAt(p.ctx, path, 'must not be empty');
     return h;
   });
   const checkpoint = p.optObject('checkpoint');
@@ -187,14 +187,14 @@ export function parseBundle(input: unknown): Bundle {
   }
   const vm = root.object('verificationMaterial');
   const key = readKey(vm, version);
-  const tlogEntries = objects(vm, 'tlogEntries', MAX_TLOG_ENTRIES).map((e) => readEntry(e, version));
+  const tlogEntries = vm.objects('tlogEntries', MAX_TLOG_ENTRIES).map((e) => readEntry(e, version));
   const tvd = vm.optObject('timestampVerificationData');
   const rfc3161Timestamps =
     tvd === undefined
       ? []
-      : objects(tvd, 'rfc3161Timestamps', MAX_TIMESTAMPS).map((t) =>
-          t.bytes('signedTimestamp', { nonEmpty: true }),
-        );
+      : tvd
+          .objects('rfc3161Timestamps', MAX_TIMESTAMPS)
+          .map((t) => t.bytes('signedTimestamp', { nonEmpty: true }));
   return {
     mediaType,
     version,
