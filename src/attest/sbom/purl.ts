@@ -19,9 +19,9 @@ export function npmPurl(name: string, version: string, source: PackageSource): s
   const bare = slash > 0 ? name.slice(slash + 1) : name;
   const qualifiers =
     source.type === 'git'
-      ? { vcs_url: source.url }
+      ? { vcs_url: publishableUrl(source.url) }
       : source.type === 'tarball'
-        ? { download_url: source.url }
+        ? { download_url: publishableUrl(source.url) }
         : undefined;
   return new PackageURL(
     'npm',
@@ -34,6 +34,39 @@ export function npmPurl(name: string, version: string, source: PackageSource): s
 }
 
 const GIT_PREFIXES = ['git+', 'git://', 'git@', 'github:', 'gitlab:', 'bitbucket:', 'gist:'];
+
+const AUTHORITY = /^([a-z][a-z0-9+.-]*:\/\/)([^/\\]*)(.*)$/i;
+const GIT_COMMIT = /^[0-9a-f]{1,64}$/i;
+const BERRY_COMMIT = /^commit=[0-9a-f]{1,64}$/i;
+
+/**
+ * A lockfile location fit for publication: purls, bom-refs, dependency lists and download locations are
+ * built from it, and lockfiles (attacker-influenced, and written by tools that saw the credentials) can
+ * carry them as `https://user:token@host/…`, `?token=…` or a fragment. Drops the userinfo (an ssh account
+ * such as `git@` is a login name, not a secret, and stays), the query, and the fragment unless it is a
+ * git commit (`#<sha>`, yarn berry's `#commit=<sha>`), which pins the source and is public.
+ */
+export function publishableUrl(raw: string): string {
+  const hash = raw.indexOf('#');
+  const fragment = hash < 0 ? '' : raw.slice(hash + 1);
+  let base = hash < 0 ? raw : raw.slice(0, hash);
+  const query = base.indexOf('?');
+  if (query >= 0) base = base.slice(0, query);
+  const m = AUTHORITY.exec(base);
+  if (m !== null) {
+    const [, scheme = '', authority = '', rest = ''] = m;
+    // WHATWG URL §4.4 authority state: the userinfo ends at the authority's last `@`.
+    const at = authority.lastIndexOf('@');
+    if (at >= 0) {
+      const user = authority.slice(0, at);
+      const sshUser = /ssh/i.test(scheme) && !user.includes(':');
+      base = `${scheme}${sshUser ? `${user}@` : ''}${authority.slice(at + 1)}${rest}`;
+    }
+  }
+  const commit =
+    BERRY_COMMIT.test(fragment) || (GIT_COMMIT.test(fragment) && GIT_PREFIXES.some((p) => raw.startsWith(p)));
+  return commit ? `${base}#${fragment}` : base;
+}
 
 /**
  * Classifies a recorded tarball location (npm `resolved`, yarn v1 `resolved`, pnpm `resolution.tarball`).

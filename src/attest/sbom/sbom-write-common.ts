@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import parseSpdx from 'spdx-expression-parse';
 import type { PackageGraph, PackageNode } from './model.js';
+import { publishableUrl } from './purl.js';
 
 /** Who wrote the document (CycloneDX metadata.tools, SPDX creators). */
 export interface SbomTool {
@@ -93,23 +94,13 @@ export function licenseClassifier(): (raw: string) => LicenseChoice {
 }
 
 /**
- * A `resolved` URL fit for publication: lockfiles can carry registry credentials
- * (`https://user:token@registry/…`), which must not leak into an SBOM. Local sources (`file:`, `link:`,
- * relative paths) are not distribution locations and give `undefined`.
+ * A `resolved` URL fit for publication, through `publishableUrl` (credentials, query and non-commit fragment
+ * removed). Local sources (`file:`, `link:`, relative paths) are not distribution locations and give `undefined`.
  */
 export function distributionUrl(resolved: string | undefined): string | undefined {
   if (resolved === undefined || !/^[a-z][a-z0-9+.-]*:\/\//i.test(resolved)) return undefined;
-  let u: URL;
-  try {
-    u = new URL(resolved);
-  } catch {
-    return undefined;
-  }
-  if (u.username === '' && u.password === '') return resolved;
-  u.password = '';
-  // An ssh user (`git@host`) is an account name, not a secret; over http(s) a lone user is usually a token.
-  if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol.endsWith('+https:')) u.username = '';
-  return u.toString();
+  const url = publishableUrl(resolved);
+  return URL.canParse(url) ? url : undefined;
 }
 
 /** RFC 3339 UTC with whole seconds (SPDX 2.3 §6.9 requires `YYYY-MM-DDThh:mm:ssZ`; CycloneDX takes the same). */
