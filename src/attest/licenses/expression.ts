@@ -46,7 +46,41 @@ export function termString(t: LicenseTerm): string {
   return `${t.license}${t.plus === true ? '+' : ''}${t.exception === undefined ? '' : ` WITH ${t.exception}`}`;
 }
 
+/**
+ * Deprecated ids that fold an exception into the licence id. SPDX License List 3.0 deprecated them for
+ * `<licence>-only WITH <exception>` (SPDX 2.3 Annex D); spdx-satisfies matches them against nothing, so
+ * `deny: [GPL-2.0-only]` would miss `GPL-2.0-with-classpath-exception`. They are rewritten before matching.
+ * The list is spdx-license-ids' deprecated.json entries of this form; the exceptions are those the SPDX
+ * License List names for each.
+ */
+const FOLDED_EXCEPTION: ReadonlyMap<string, { readonly license: string; readonly exception: string }> =
+  new Map([
+    ['GPL-2.0-with-autoconf-exception', { license: 'GPL-2.0', exception: 'Autoconf-exception-2.0' }],
+    ['GPL-2.0-with-bison-exception', { license: 'GPL-2.0', exception: 'Bison-exception-2.2' }],
+    ['GPL-2.0-with-classpath-exception', { license: 'GPL-2.0', exception: 'Classpath-exception-2.0' }],
+    ['GPL-2.0-with-font-exception', { license: 'GPL-2.0', exception: 'Font-exception-2.0' }],
+    ['GPL-2.0-with-GCC-exception', { license: 'GPL-2.0', exception: 'GCC-exception-2.0' }],
+    ['GPL-3.0-with-autoconf-exception', { license: 'GPL-3.0', exception: 'Autoconf-exception-3.0' }],
+    ['GPL-3.0-with-GCC-exception', { license: 'GPL-3.0', exception: 'GCC-exception-3.1' }],
+  ]);
+
+/** A folded-exception id that also carries `WITH`: two exceptions, which no single term can say. */
+function doubleException(node: parse.Info): string | undefined {
+  if ('license' in node) {
+    return FOLDED_EXCEPTION.has(node.license) && node.exception !== undefined ? node.license : undefined;
+  }
+  return doubleException(node.left) ?? doubleException(node.right);
+}
+
 function toTerm(node: parse.LicenseInfo): LicenseTerm {
+  const folded = FOLDED_EXCEPTION.get(node.license);
+  if (folded !== undefined && node.exception === undefined) {
+    // `GPL-2.0-with-…-exception+` is the or-later licence with that exception.
+    return {
+      license: `${folded.license}${node.plus === true ? '-or-later' : '-only'}`,
+      exception: folded.exception,
+    };
+  }
   return {
     license: node.license,
     ...(node.plus === true ? { plus: true as const } : {}),
@@ -78,6 +112,9 @@ export function parseLicense(text: string | undefined): ParsedLicense {
   } catch (e) {
     return { status: 'non-spdx', why: (e as Error).message };
   }
+  const twice = doubleException(tree);
+  if (twice !== undefined)
+    return { status: 'non-spdx', why: `${twice} already names its exception; WITH adds another` };
   const n = count(tree);
   if (n > MAX_BRANCHES) {
     return {
@@ -101,12 +138,15 @@ export function parseListEntry(text: string): { term: LicenseTerm } | { error: s
   }
   if (!('license' in tree))
     return { error: 'must be one licence (with an optional WITH exception), not AND/OR' };
+  const twice = doubleException(tree);
+  if (twice !== undefined) return { error: `${twice} already names its exception; WITH adds another` };
   return { term: toTerm(tree) };
 }
 
 /**
  * Whether a term matches a list entry, with spdx-satisfies' rules: `-only`/`-or-later`/`+` ranges, deprecated
- * ids such as `GPL-2.0` read as `-only`, and an exception that must match exactly. With `ignoreException`
+ * ids such as `GPL-2.0` read as `-only`, and an exception that must match exactly. Terms and entries come
+ * from parseLicense / parseListEntry, so folded-exception ids are already rewritten. With `ignoreException`
  * a term's exception is also dropped before comparing, so denying `GPL-2.0-only` denies
  * `GPL-2.0-only WITH Classpath-exception-2.0` too.
  */

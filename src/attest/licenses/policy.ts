@@ -3,7 +3,7 @@ import type * as Semver from 'semver';
 import type * as Yaml from 'yaml';
 import { decodeUtf8, digestBytes, isRecord, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { BomComponent } from '../sbom/document.js';
-import { parseLicense, parseListEntry } from './expression.js';
+import { parseLicense, parseListEntry, termString } from './expression.js';
 
 const semver = lazyRequire<typeof Semver>('semver');
 const yaml = lazyRequire<typeof Yaml>('yaml');
@@ -117,8 +117,9 @@ export function parsePolicy(bytes: Uint8Array, source: string): LicensePolicy {
     return v.map((e: unknown, i) => {
       if (typeof e !== 'string') return fail([key, i], 'must be a string');
       const parsed = parseListEntry(e);
-      if ('error' in parsed) fail([key, i], `"${e}" ${parsed.error}`);
-      return e.trim();
+      if ('error' in parsed) return fail([key, i], `"${e}" ${parsed.error}`);
+      // Matched as rewritten (a folded-exception id becomes `<licence>-only WITH <exception>`).
+      return termString(parsed.term);
     });
   };
   const action = (key: string): PolicyAction => {

@@ -124,6 +124,46 @@ describe('evaluateLicenses: policy table', () => {
   });
 });
 
+describe('evaluateLicenses: deprecated ids with a folded exception', () => {
+  // SPDX License List 3.0 deprecated these for `<licence>-only WITH <exception>`.
+  const folded: [string, string, string][] = [
+    ['GPL-2.0-with-autoconf-exception', 'GPL-2.0-only', 'Autoconf-exception-2.0'],
+    ['GPL-2.0-with-bison-exception', 'GPL-2.0-only', 'Bison-exception-2.2'],
+    ['GPL-2.0-with-classpath-exception', 'GPL-2.0-only', 'Classpath-exception-2.0'],
+    ['GPL-2.0-with-font-exception', 'GPL-2.0-only', 'Font-exception-2.0'],
+    ['GPL-2.0-with-GCC-exception', 'GPL-2.0-only', 'GCC-exception-2.0'],
+    ['GPL-3.0-with-autoconf-exception', 'GPL-3.0-only', 'Autoconf-exception-3.0'],
+    ['GPL-3.0-with-GCC-exception', 'GPL-3.0-only', 'GCC-exception-3.1'],
+  ];
+  for (const [id, license, exception] of folded) {
+    const modern = `${license} WITH ${exception}`;
+    it(`${id} reads as ${modern}`, () => {
+      const p = parseLicense(id);
+      assert.equal(p.status === 'spdx' ? p.canonical : p.status, modern);
+      assert.equal(decide(`deny: [${license}]\n`, id), 'deny/denied');
+      assert.equal(decide('deny: [GPL-1.0-or-later]\n', id), 'deny/denied');
+      assert.equal(decide(`allow: [${modern}]\n`, id), 'allow/allowed');
+      assert.equal(decide(`allow: [${license}]\n`, id), 'deny/not-allowed');
+      // The deprecated spelling in a policy list matches the modern one in an SBOM, and back.
+      assert.equal(decide(`deny: [${id}]\n`, modern), 'deny/denied');
+      assert.equal(decide(`allow: [${id}]\n`, modern), 'allow/allowed');
+      assert.equal(decide(`deny: [${license}]\n`, `MIT AND ${id}`), 'deny/denied');
+    });
+  }
+
+  it('reads `+` as the or-later licence and refuses a second WITH', () => {
+    const p = parseLicense('GPL-2.0-with-classpath-exception+');
+    assert.equal(
+      p.status === 'spdx' ? p.canonical : p.status,
+      'GPL-2.0-or-later WITH Classpath-exception-2.0',
+    );
+    assert.equal(decide('deny: [GPL-3.0-only]\n', 'GPL-2.0-with-classpath-exception+'), 'deny/denied');
+    const twice = 'GPL-2.0-with-classpath-exception WITH GCC-exception-2.0';
+    assert.equal(parseLicense(twice).status, 'non-spdx');
+    assert.equal(decide('deny: [AGPL-3.0-only]\n', twice), 'deny/non-spdx-license');
+  });
+});
+
 describe('evaluateLicenses: exceptions', () => {
   const withException = (pkg: string, license: string, expires?: string) =>
     `${ALLOW}exceptions:\n  - package: "${pkg}"\n    license: "${license}"\n    reason: LEGAL-42 reviewed\n${

@@ -53,6 +53,13 @@ describe('parsePolicy', () => {
     ]);
   });
 
+  it('rewrites deprecated folded-exception ids in lists', () => {
+    assert.deepEqual(read('deny: [GPL-2.0-with-classpath-exception, GPL-3.0-with-GCC-exception+]\n').deny, [
+      'GPL-2.0-only WITH Classpath-exception-2.0',
+      'GPL-3.0-or-later WITH GCC-exception-3.1',
+    ]);
+  });
+
   it('has no allow list when none is given (only deny applies)', () => {
     assert.equal(read('deny: [AGPL-3.0-only]\n').allow, undefined);
   });
@@ -70,6 +77,11 @@ describe('parsePolicy', () => {
       /:3: licence policy allow\[1\] "Apache 2" is not an SPDX licence/,
     ],
     ['compound entry', 'deny: [GPL-2.0-only OR MIT]\n', /deny\[0\] .*not AND\/OR/],
+    [
+      'two exceptions in one entry',
+      'deny: [GPL-2.0-with-GCC-exception WITH Classpath-exception-2.0]\n',
+      /deny\[0\] .*GPL-2\.0-with-GCC-exception already names its exception/,
+    ],
     ['entry not a string', 'allow: [1]\n', /allow\[0\] must be a string/],
     ['list not a list', 'allow: MIT\n', /allow must be a list/],
     [
