@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
-import { isRecord, parseJson, readInput } from '../../core/index.js';
+import { isRecord, parseJson, readInput, unreadable } from '../../core/index.js';
 import type { GraphBuilder } from './graph.js';
 
 /** The fields of a package.json the readers use; everything else is ignored. */
@@ -92,7 +92,8 @@ const MAX_MANIFEST = 1024 * 1024;
 /**
  * The licence an installed package declares, when `path` holds a package.json whose version equals
  * `version` (a different version means the tree is not what the lockfile says, so it is not evidence).
- * Absent or unreadable files are normal (not installed, Yarn PnP) and give undefined.
+ * Only a missing file (not installed, Yarn PnP) gives undefined; any other read failure (EACCES, EMFILE,
+ * EIO) is ERR_INPUT_UNREADABLE, so the SBOM never silently loses licences to the machine's state.
  */
 export async function installedLicense(path: string, version: string): Promise<string | undefined> {
   let text: string;
@@ -100,8 +101,10 @@ export async function installedLicense(path: string, version: string): Promise<s
     const bytes = await readFile(path);
     if (bytes.length > MAX_MANIFEST) return undefined;
     text = bytes.toString('utf8');
-  } catch {
-    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw unreadable(path, e);
   }
   let json: unknown;
   try {
@@ -121,8 +124,15 @@ export interface LicenseProbe {
 }
 
 /**
+ * Reads in flight at once: enough to keep libuv's thread pool busy, far below any `ulimit -n` (a tree of
+ * thousands of packages read all at once runs out of file descriptors).
+ */
+const READ_CONCURRENCY = 32;
+
+/**
  * Fills licences from installed manifests under `dir/node_modules` (skipped at once when that folder does
- * not exist). Reads run concurrently; results are applied in probe order, so the graph stays deterministic.
+ * not exist). Up to READ_CONCURRENCY reads run at once; results are applied in probe order, so the graph
+ * stays deterministic.
  */
 export async function addInstalledLicenses(
   b: GraphBuilder,
@@ -135,15 +145,24 @@ export async function addInstalledLicenses(
   } catch {
     return;
   }
-  const found = await Promise.all(
-    probes.map(async (p) => {
-      for (const path of p.paths) {
-        const license = await installedLicense(join(dir, path), p.version);
-        if (license !== undefined) return license;
+  const found: (string | undefined)[] = new Array(probes.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < probes.length; i = next++) {
+      const p = probes[i];
+      if (p === undefined) continue;
+      try {
+        for (const path of p.paths) {
+          found[i] = await installedLicense(join(dir, path), p.version);
+          if (found[i] !== undefined) break;
+        }
+      } catch (e) {
+        next = probes.length; // the call has failed: the other workers stop reading
+        throw e;
       }
-      return undefined;
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, probes.length) }, worker));
   probes.forEach((p, i) => {
     const license = found[i];
     if (license !== undefined) b.setLicense(p.id, license, 'package.json');
