@@ -46,6 +46,7 @@ describe('cli: provenance', () => {
     );
     assert.equal(st.predicate.buildDefinition.buildType, 'https://vouch.dev/buildtypes/local/v1');
     assert.match(r.stderr, /warning: incomplete provenance: source commit/);
+    assert.match(r.stderr, /warning: incomplete provenance: source repository: unknown/);
     assert.match(r.stderr, /warning: incomplete provenance: work tree: not a git checkout/);
   });
 
@@ -86,7 +87,7 @@ describe('cli: provenance', () => {
       summary.subjects.map((s: { name: string }) => s.name),
       ['dist/a.tgz', 'dist/b.tgz'],
     );
-    assert.equal(summary.incomplete.length, 2);
+    assert.equal(summary.incomplete.length, 3);
   });
 
   it('GitHub Actions environment: GitHub build type, and no token from the environment in the output', async () => {

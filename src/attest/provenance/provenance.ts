@@ -123,6 +123,11 @@ function completeness(run: PlatformRun, git: GitState | undefined, lockfiles: nu
       `source commit: the checked-out commit ${git.commit} is not ${run.source.commitFrom} ${run.source.commit}`,
     );
   }
+  // A commit id names a snapshot but not where it lives: without the repository a verifier cannot fetch or
+  // match the source (SLSA v1.0 resolvedDependencies: the source's uri). CI platforms always name it.
+  if (run.source.uri === undefined) {
+    missing.push('source repository: unknown (no git remote "origin" with an http(s), ssh or git URL)');
+  }
   if (git === undefined) missing.push('work tree: not a git checkout, so its cleanliness is unknown');
   else if (git.dirty) missing.push('work tree: uncommitted or untracked changes');
   if (lockfiles === 0) missing.push(`lockfile: none found (${LOCKFILES.join(', ')})`);

@@ -32,7 +32,12 @@ const TOOLCHAIN: Toolchain = {
   npm: '10.8.2',
   os: { platform: 'linux', release: '6.8.0', arch: 'x64' },
 };
-const CLEAN: GitState = { commit: 'a'.repeat(40), ref: 'refs/heads/main', dirty: false };
+const CLEAN: GitState = {
+  commit: 'a'.repeat(40),
+  ref: 'refs/heads/main',
+  remoteUrl: 'https://git.example.com/team/app.git',
+  dirty: false,
+};
 const NOW = () => new Date('2025-01-02T03:04:05Z');
 
 /** A directory with one artifact and a package-lock.json, and options that inject everything else. */
@@ -360,14 +365,32 @@ describe('provenance: --strict lists everything missing', () => {
     ]);
   });
 
-  it('no git at all and no lockfile: three items, and without --strict the same list is reported', async () => {
+  it('a commit but no origin: the source repository is missing (strict refuses, lax warns)', async () => {
+    const { remoteUrl: _none, ...noOrigin } = CLEAN;
+    const o = project({ git: noOrigin });
+    const reason = 'source repository: unknown (no git remote "origin" with an http(s), ssh or git URL)';
+    assert.deepEqual(await incompleteDetails(o), [reason]);
+    const lax = await buildProvenance(o);
+    assert.deepEqual(lax.incomplete, [reason]);
+    assert.deepEqual(definition(lax).resolvedDependencies[0], {
+      digest: { gitCommit: CLEAN.commit },
+      annotations: { dirty: false },
+    });
+    // An origin Vouch will not record (a local path) is no repository either.
+    assert.deepEqual(await incompleteDetails(project({ git: { ...CLEAN, remoteUrl: '/srv/git/app.git' } })), [
+      reason,
+    ]);
+  });
+
+  it('no git at all and no lockfile: four items, and without --strict the same list is reported', async () => {
     const o = project({ git: undefined });
     rmSync(join(o.cwd ?? '', 'package-lock.json'));
     const missing = await incompleteDetails(o);
-    assert.equal(missing.length, 3);
+    assert.equal(missing.length, 4);
     assert.match(missing[0] ?? '', /^source commit/);
-    assert.match(missing[1] ?? '', /^work tree: not a git checkout/);
-    assert.match(missing[2] ?? '', /^lockfile/);
+    assert.match(missing[1] ?? '', /^source repository: unknown/);
+    assert.match(missing[2] ?? '', /^work tree: not a git checkout/);
+    assert.match(missing[3] ?? '', /^lockfile/);
     const lax = await buildProvenance(o);
     assert.deepEqual(lax.incomplete, missing);
     const def = definition(lax);
@@ -453,6 +476,24 @@ describe('provenance: a real git repository', () => {
     await expectCode(() => buildProvenance(o), 'ERR_PROVENANCE_INCOMPLETE');
     const lax = await buildProvenance({ ...o, strict: false });
     assert.deepEqual(lax.incomplete, ['work tree: uncommitted or untracked changes']);
+  });
+
+  it('a clean checkout with a commit and a lockfile but no origin fails --strict', async () => {
+    const dir = tempDir('vouch-prov-noorigin-');
+    git(dir, 'init', '-q', '-b', 'main');
+    writeFileSync(join(dir, 'package-lock.json'), '{}\n');
+    writeFileSync(join(dir, 'a.txt'), 'a\n');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-q', '-m', 'init');
+    const o: ProvenanceOptions = {
+      subjects: ['a.txt'],
+      env: { npm_config_user_agent: 'npm/10.8.2 node/v20.17.0 linux x64' },
+      cwd: dir,
+      now: NOW,
+    };
+    assert.deepEqual(await incompleteDetails(o), [
+      'source repository: unknown (no git remote "origin" with an http(s), ssh or git URL)',
+    ]);
   });
 
   it('outside a repository the reader says so; an empty repository has no commit', async () => {
