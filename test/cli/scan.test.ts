@@ -154,3 +154,35 @@ test('scan: missing database tells to import; malformed VEX and SBOM are coded i
   writeFileSync(badSbom, '{"bomFormat": "CycloneDX"');
   assert.equal((await vouch(['scan', badSbom, '--db', db])).code, 3);
 });
+
+test("scan --vex: another product's subcomponent statement suppresses nothing unless --vex-product names it", async () => {
+  const vex = join(dir, 'vex-other.json');
+  writeFileSync(
+    vex,
+    JSON.stringify({
+      ...VEX,
+      statements: [
+        {
+          ...VEX.statements[0],
+          vulnerability: { name: 'CVE-2019-10744' },
+          products: [{ '@id': 'pkg:oci/other-image', subcomponents: [{ '@id': 'pkg:npm/lodash' }] }],
+        },
+      ],
+    }),
+  );
+  const gate = ['scan', sbom, '--db', db, '--vex', vex, '--fail-on', 'critical', '--json'];
+  const r = await vouch(gate);
+  assert.equal(r.code, 1);
+  assert.match(JSON.parse(r.stdout).error.message, /^2 vulnerabilities/);
+  const mine = await vouch([
+    ...gate.slice(0, -3),
+    '--vex-product',
+    'pkg:oci/other-image@sha256%3Aabc',
+    '--json',
+  ]);
+  assert.equal(mine.code, 0, mine.stderr);
+  assert.equal(JSON.parse(mine.stdout).summary.suppressed, 1);
+  const bad = await vouch([...gate.slice(0, -3), '--vex-product', 'lodash']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--vex-product must be a package URL/);
+});

@@ -2,7 +2,7 @@ import { normaliseName, type OsvPackage, purlToPackage } from './purl.js';
 import { type CvssScore, severityOf } from './severity.js';
 import type { CandidateLookup, Finding, OsvAffected, OsvRange, OsvRecord, ScanTarget } from './types.js';
 import { type VersionOrder, versionOrder } from './version.js';
-import { type VexDocument, vexSuppression } from './vex.js';
+import { type VexArtifact, type VexDocument, vexSuppressor } from './vex.js';
 
 type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
 
@@ -156,6 +156,11 @@ export function affects(
 export interface ScanOptions {
   /** OpenVEX documents; a matching `not_affected`/`fixed` statement marks a finding suppressed. */
   readonly vex?: readonly VexDocument[];
+  /**
+   * The scanned artifact, for VEX statements with subcomponents (they apply only inside their product);
+   * without it such statements suppress nothing.
+   */
+  readonly artifact?: VexArtifact;
 }
 
 /**
@@ -171,6 +176,8 @@ export function scanComponents(
   const cache = new MatchCache();
   const candidates = new Map<string, readonly OsvRecord[]>();
   const findings: Finding[] = [];
+  const suppress =
+    opts.vex === undefined ? undefined : vexSuppressor(opts.vex, opts.artifact ?? { purls: [], names: [] });
   for (const target of targets) {
     const pkg = purlToPackage(target.purl);
     if (pkg === undefined) continue;
@@ -196,7 +203,7 @@ export function scanComponents(
         rating,
         ...(hit.fixed === undefined ? {} : { fixed: hit.fixed }),
       };
-      const suppressedBy = opts.vex === undefined ? undefined : vexSuppression(opts.vex, finding);
+      const suppressedBy = suppress?.(finding);
       findings.push(suppressedBy === undefined ? finding : { ...finding, suppressedBy });
     }
   }

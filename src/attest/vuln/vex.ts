@@ -28,18 +28,37 @@ const ID = { max: MAX_ID, emptyIsAbsent: true } as const;
 
 export type VexStatus = (typeof STATUSES)[number];
 
-/** A product reduced to what matching compares: a purl's type, namespace and name, and its version if any. */
+/**
+ * A purl reduced to what matching compares: type, namespace, name, and the version and qualifiers when it has
+ * them (purl-spec: qualifiers such as `vcs_url` or `repository_url` tell a fork or a mirror from the
+ * registry package, so a statement about one must not speak for the other).
+ */
 interface ProductPurl {
   readonly type: string;
   readonly namespace: string;
   readonly name: string;
   readonly version?: string;
+  readonly qualifiers: Readonly<Record<string, string>>;
+}
+
+/**
+ * One entry of a statement's `products`. OpenVEX v0.2.0 §Product: the product is what the statement is
+ * about; `subcomponents` are the components inside that product through which the vulnerability reaches it.
+ * So a subcomponent speaks only for the scanned artifact when the product is that artifact.
+ */
+interface VexProduct {
+  /** `@id` as written (an IRI, a purl, or a name). */
+  readonly id?: string;
+  /** The product's purls (`@id` and `identifiers.purl` when they are package URLs). */
+  readonly purls: readonly ProductPurl[];
+  /** Purls of its subcomponents, nested ones included (they are inside the product too). */
+  readonly subcomponents: readonly ProductPurl[];
 }
 
 export interface VexStatement {
   /** Upper-cased vulnerability name and aliases. */
   readonly vulnerabilities: ReadonlySet<string>;
-  readonly products: readonly ProductPurl[];
+  readonly products: readonly VexProduct[];
   readonly status: VexStatus;
   readonly justification?: string;
   readonly impactStatement?: string;
@@ -66,15 +85,13 @@ function productPurl(purl: string): ProductPurl | undefined {
     namespace: p.namespace ?? '',
     name: p.name,
     ...(p.version === undefined || p.version === null || p.version === '' ? {} : { version: p.version }),
+    qualifiers: { ...(p.qualifiers ?? {}) },
   };
 }
 
-/**
- * Collects the purls of a product and of its subcomponents: a statement about an image "product" with a
- * package "subcomponent" is about that package, and a statement naming the package as the product is too.
- */
-function readProducts(c: JsonFields, out: ProductPurl[], depth: number): void {
-  if (depth > MAX_DEPTH) c.fail('subcomponents', `nests deeper than ${MAX_DEPTH}`);
+/** The purls a product or subcomponent names in `@id` and `identifiers.purl`. */
+function purlsOf(c: JsonFields): ProductPurl[] {
+  const out: ProductPurl[] = [];
   const ids = [c.optString('@id', ID), c.optObject('identifiers')?.optString('purl', ID)];
   for (const [i, id] of ids.entries()) {
     if (id === undefined || !id.startsWith('pkg:')) continue;
@@ -82,7 +99,22 @@ function readProducts(c: JsonFields, out: ProductPurl[], depth: number): void {
     if (p === undefined) c.fail(i === 0 ? '@id' : 'identifiers.purl', 'is not a valid package URL');
     out.push(p);
   }
-  for (const sub of c.objects('subcomponents', MAX_PRODUCTS)) readProducts(sub, out, depth + 1);
+  return out;
+}
+
+function readSubcomponents(c: JsonFields, out: ProductPurl[], depth: number): void {
+  if (depth > MAX_DEPTH) c.fail('subcomponents', `nests deeper than ${MAX_DEPTH}`);
+  for (const sub of c.objects('subcomponents', MAX_PRODUCTS)) {
+    out.push(...purlsOf(sub));
+    readSubcomponents(sub, out, depth + 1);
+  }
+}
+
+function readProduct(c: JsonFields): VexProduct {
+  const id = c.optString('@id', ID);
+  const subcomponents: ProductPurl[] = [];
+  readSubcomponents(c, subcomponents, 0);
+  return { ...(id === undefined ? {} : { id }), purls: purlsOf(c), subcomponents };
 }
 
 function time(o: JsonFields, key: string): number | undefined {
@@ -115,10 +147,9 @@ function readStatement(s: JsonFields, docTime: number): VexStatement {
   if (status === 'not_affected' && justification === undefined && impactStatement === undefined) {
     s.fail('justification', 'is required (or impact_statement) for status not_affected');
   }
-  const products: ProductPurl[] = [];
   const productObjects = s.objects('products', MAX_PRODUCTS);
   if (productObjects.length === 0) s.fail('products', 'must list at least one product');
-  for (const p of productObjects) readProducts(p, products, 0);
+  const products = productObjects.map(readProduct);
   return {
     vulnerabilities,
     products,
@@ -146,40 +177,73 @@ export function parseOpenVex(json: unknown, source: string): VexDocument {
   return { id, source, statements };
 }
 
-function productMatches(p: ProductPurl, target: ProductPurl): boolean {
-  // A product purl without a version speaks for every version of the package (OpenVEX §Product).
+function purlMatches(p: ProductPurl, target: ProductPurl): boolean {
+  // A product purl without a version speaks for every version of the package (OpenVEX §Product); one with
+  // qualifiers only for a package with the same qualifier values.
   return (
     p.type === target.type &&
     p.namespace === target.namespace &&
     p.name === target.name &&
-    (p.version === undefined || p.version === target.version)
+    (p.version === undefined || p.version === target.version) &&
+    Object.entries(p.qualifiers).every(
+      ([k, v]) => Object.hasOwn(target.qualifiers, k) && target.qualifiers[k] === v,
+    )
   );
 }
+
+/** Whether `s` is a package URL VEX matching can compare (checks `vouch scan --vex-product`). */
+export function isPackageUrl(s: string): boolean {
+  return s.startsWith('pkg:') && productPurl(s) !== undefined;
+}
+
+/**
+ * What the scan is about, for VEX statements with subcomponents: the SBOM's root component (its purl, or its
+ * name when it has none) and any product purls the user names (`vouch scan --vex-product`).
+ */
+export interface VexArtifact {
+  readonly purls: readonly string[];
+  readonly names: readonly string[];
+}
+
+/** Decides, per finding, which VEX statement applies; built once per scan. */
+export type VexSuppressor = (finding: Finding) => Finding['suppressedBy'];
 
 /**
  * The statement that decides a finding: among statements naming one of its ids and its component, the one
  * with the latest timestamp (a later one in document order breaks a tie). It suppresses the finding only when
  * its status is `not_affected` or `fixed`; `affected` and `under_investigation` leave the finding standing.
+ * A product names the component when one of its purls matches the component's; a subcomponent does only
+ * when its product is the scanned artifact (another vendor's "lodash is not affected inside our image" says
+ * nothing about lodash in this one).
  */
-export function vexSuppression(docs: readonly VexDocument[], finding: Finding): Finding['suppressedBy'] {
-  const target = productPurl(finding.target.purl);
-  if (target === undefined) return undefined;
-  const ids = [finding.id, ...finding.aliases].map((i) => i.toUpperCase());
-  let decided: { doc: VexDocument; s: VexStatement } | undefined;
-  for (const doc of docs) {
-    for (const s of doc.statements) {
-      if (!ids.some((i) => s.vulnerabilities.has(i))) continue;
-      if (!s.products.some((p) => productMatches(p, target))) continue;
-      if (decided === undefined || s.time >= decided.s.time) decided = { doc, s };
+export function vexSuppressor(docs: readonly VexDocument[], artifact: VexArtifact): VexSuppressor {
+  const artifactPurls = artifact.purls.map(productPurl).filter((p) => p !== undefined);
+  const isArtifact = (p: VexProduct): boolean =>
+    (p.id !== undefined && artifact.names.includes(p.id)) ||
+    p.purls.some((pp) => artifactPurls.some((a) => purlMatches(pp, a)));
+  const names = (p: VexProduct, target: ProductPurl): boolean =>
+    p.purls.some((pp) => purlMatches(pp, target)) ||
+    (p.subcomponents.some((sub) => purlMatches(sub, target)) && isArtifact(p));
+  return (finding) => {
+    const target = productPurl(finding.target.purl);
+    if (target === undefined) return undefined;
+    const ids = [finding.id, ...finding.aliases].map((i) => i.toUpperCase());
+    let decided: { doc: VexDocument; s: VexStatement } | undefined;
+    for (const doc of docs) {
+      for (const s of doc.statements) {
+        if (!ids.some((i) => s.vulnerabilities.has(i))) continue;
+        if (!s.products.some((p) => names(p, target))) continue;
+        if (decided === undefined || s.time >= decided.s.time) decided = { doc, s };
+      }
     }
-  }
-  if (decided === undefined) return undefined;
-  const { doc, s } = decided;
-  if (s.status !== 'not_affected' && s.status !== 'fixed') return undefined;
-  return {
-    document: doc.id,
-    status: s.status,
-    ...(s.justification === undefined ? {} : { justification: s.justification }),
-    ...(s.impactStatement === undefined ? {} : { statement: s.impactStatement }),
+    if (decided === undefined) return undefined;
+    const { doc, s } = decided;
+    if (s.status !== 'not_affected' && s.status !== 'fixed') return undefined;
+    return {
+      document: doc.id,
+      status: s.status,
+      ...(s.justification === undefined ? {} : { justification: s.justification }),
+      ...(s.impactStatement === undefined ? {} : { statement: s.impactStatement }),
+    };
   };
 }

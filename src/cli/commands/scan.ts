@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   type Finding,
+  isPackageUrl,
   openVulnDb,
   parseOpenVex,
   purlToPackage,
@@ -22,6 +23,7 @@ import { vulnDbPath } from './vuln.js';
 interface ScanFlags {
   db?: string;
   vex: string[];
+  vexProduct: string[];
   json?: boolean;
   output?: string;
   failOn?: string;
@@ -90,6 +92,12 @@ export function registerScan(program: Command, { io }: CommandContext): void {
       (v: string, acc: string[]) => [...acc, v],
       [],
     )
+    .option(
+      '--vex-product <purl>',
+      'the scanned artifact as VEX documents name it, besides the SBOM root (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--json', 'print the result and the predicate as JSON')
     .option('--output <path>', 'write the vulns predicate (for `vouch attest --type vulns`) to a file')
     .option('--force', 'overwrite an existing --output')
@@ -100,7 +108,9 @@ export function registerScan(program: Command, { io }: CommandContext): void {
     .addHelpText(
       'after',
       `
-Findings without any severity count at every --fail-on level.
+Findings without any severity count at every --fail-on level. A VEX statement about a product's
+subcomponents applies only when that product is the scanned artifact: the SBOM root (its purl, or its name
+when it has none) or a --vex-product.
 Example:
   vouch scan sbom.cdx.json --vex vex.json --output vulns.json --fail-on high`,
     )
@@ -108,9 +118,17 @@ Example:
       if (o.failOn !== undefined && !FAIL_ON.includes(o.failOn)) {
         throw usage(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${o.failOn}"`);
       }
+      for (const p of o.vexProduct) {
+        if (!isPackageUrl(p)) throw usage(`--vex-product must be a package URL, got "${p}"`);
+      }
       const dbPath = vulnDbPath(o.db, io.env);
       const sbom = await readSbomFile(sbomPath);
       const vex = await readVex(o.vex);
+      const root = sbom.root;
+      const artifact = {
+        purls: [...(root?.purl === undefined ? [] : [root.purl]), ...o.vexProduct],
+        names: root === undefined || root.purl !== undefined ? [] : [root.name],
+      };
       const targets: ScanTarget[] = [];
       for (const c of sbom.components) if (c.purl !== undefined) targets.push({ ref: c.ref, purl: c.purl });
       const unscanned =
@@ -122,7 +140,7 @@ Example:
       try {
         const info = store.info();
         const scanStartedOn = new Date();
-        findings = scanComponents(targets, store.lookup, { vex });
+        findings = scanComponents(targets, store.lookup, { vex, artifact });
         predicate = toVulnsPredicate(findings, {
           scanner: { uri: `pkg:npm/vouch@${VERSION}`, version: VERSION },
           db: {

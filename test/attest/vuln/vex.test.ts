@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scanComponents } from '../../../src/attest/vuln/match.js';
 import { parseOsv } from '../../../src/attest/vuln/osv.js';
-import { parseOpenVex } from '../../../src/attest/vuln/vex.js';
+import type { ScanTarget } from '../../../src/attest/vuln/types.js';
+import { parseOpenVex, type VexArtifact } from '../../../src/attest/vuln/vex.js';
 import { isVouchError } from '../../../src/core/index.js';
 import { expectCode } from '../../helpers.js';
 
@@ -39,9 +40,18 @@ function doc(statements: Statement[], extra: Record<string, unknown> = {}): unkn
   };
 }
 
-function scan(...docs: unknown[]) {
+function scanIn(artifact: VexArtifact, targets: readonly ScanTarget[], ...docs: unknown[]) {
   const vex = docs.map((d, i) => parseOpenVex(d, `vex${i}.json`));
-  return scanComponents(TARGETS, () => [RECORD], { vex }).map((f) => [f.target.ref, f.suppressedBy ?? null]);
+  return scanComponents(targets, () => [RECORD], { vex, artifact }).map((f) => [
+    f.target.ref,
+    f.suppressedBy ?? null,
+  ]);
+}
+
+const APP: VexArtifact = { purls: ['pkg:oci/app'], names: [] };
+
+function scan(...docs: unknown[]) {
+  return scanIn(APP, TARGETS, ...docs);
 }
 
 test('not_affected by alias, product purl without version: suppresses every version, says so', () => {
@@ -143,6 +153,80 @@ test('the latest statement wins: a later affected overrides an earlier not_affec
   ]);
   const laterNot = { ...notAffected, timestamp: '2024-07-01T00:00:00Z' };
   assert.equal(scan(doc([affected, laterNot]))[0]?.[1] === null, false);
+});
+
+test('subcomponents apply only inside the scanned artifact (SBOM root purl or name, or --vex-product)', () => {
+  const other = {
+    vulnerability: { name: 'CVE-2021-44906' },
+    products: [{ '@id': 'pkg:oci/someone-elses-image', subcomponents: [{ '@id': 'pkg:npm/minimist' }] }],
+    status: 'not_affected',
+    justification: 'vulnerable_code_not_in_execute_path',
+  };
+  const none = [
+    ['b', null],
+    ['a', null],
+  ];
+  assert.deepEqual(scan(doc([other])), none);
+  assert.deepEqual(scanIn({ purls: [], names: [] }, TARGETS, doc([other])), none);
+  const suppressedBoth = (r: unknown[][]) => r.map(([ref, s]) => [ref, s !== null]);
+  const both = [
+    ['b', true],
+    ['a', true],
+  ];
+  // The same statement about our own image applies, whether the image is the SBOM root or --vex-product.
+  assert.deepEqual(
+    suppressedBoth(
+      scanIn({ purls: ['pkg:oci/someone-elses-image@sha256%3Aabc'], names: [] }, TARGETS, doc([other])),
+    ),
+    both,
+  );
+  // A root without a purl is named by its name.
+  const byName = { ...other, products: [{ '@id': 'myapp', subcomponents: [{ '@id': 'pkg:npm/minimist' }] }] };
+  assert.deepEqual(suppressedBoth(scanIn({ purls: [], names: ['myapp'] }, TARGETS, doc([byName]))), both);
+  assert.deepEqual(scanIn({ purls: [], names: ['otherapp'] }, TARGETS, doc([byName])), none);
+  // The product itself still names the component, subcomponents or not.
+  const direct = {
+    ...other,
+    products: [{ '@id': 'pkg:npm/minimist@1.2.5', subcomponents: [{ '@id': 'pkg:npm/x' }] }],
+  };
+  assert.deepEqual(suppressedBoth(scan(doc([direct]))), [
+    ['b', false],
+    ['a', true],
+  ]);
+});
+
+test('purl qualifiers: a statement about a fork (vcs_url) does not speak for the registry package', () => {
+  const fork = {
+    vulnerability: { name: 'CVE-2021-44906' },
+    products: [{ '@id': 'pkg:npm/minimist@1.2.5?vcs_url=git%2Bhttps://github.com/me/minimist-patched' }],
+    status: 'fixed',
+  };
+  const targets = [
+    { ref: 'registry', purl: 'pkg:npm/minimist@1.2.5' },
+    { ref: 'fork', purl: 'pkg:npm/minimist@1.2.5?vcs_url=git%2Bhttps://github.com/me/minimist-patched' },
+    { ref: 'other-fork', purl: 'pkg:npm/minimist@1.2.5?vcs_url=git%2Bhttps://github.com/you/minimist' },
+  ];
+  assert.deepEqual(
+    scanIn(APP, targets, doc([fork])).map(([ref, s]) => [
+      ref,
+      (s as { status?: string } | null)?.status ?? null,
+    ]),
+    [
+      ['fork', 'fixed'],
+      ['other-fork', null],
+      ['registry', null],
+    ],
+  );
+  // A statement without qualifiers covers the package whatever its qualifiers.
+  const plain = { ...fork, products: [{ '@id': 'pkg:npm/minimist@1.2.5' }] };
+  assert.deepEqual(
+    scanIn(APP, targets, doc([plain])).map(([ref, s]) => [ref, s !== null]),
+    [
+      ['fork', true],
+      ['other-fork', true],
+      ['registry', true],
+    ],
+  );
 });
 
 const BAD: [string, unknown, string][] = [
