@@ -19,7 +19,9 @@ const SHORT: Readonly<Record<string, string>> = {
 };
 
 export function predicateTypeArg(value: string): string {
-  const short = SHORT[value.toLowerCase()];
+  // Own keys only: `constructor`, `__proto__` or `toString` must not resolve to Object.prototype's members.
+  const key = value.toLowerCase();
+  const short = Object.hasOwn(SHORT, key) ? SHORT[key] : undefined;
   if (short !== undefined) return short;
   if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(value)) return value;
   throw new VouchError(

@@ -129,6 +129,33 @@ describe('cli: keygen, sign, verify, attest, verify-attestation, inspect', () =>
     assert.match(other.stderr, /ERR_INTOTO_SUBJECT_MISMATCH/);
   });
 
+  it('--type names of Object.prototype members are usage errors, not predicate types', async () => {
+    for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const a = await vouch(
+        ['attest', p('app.bin'), '--key', p('k.key'), '--type', type, '--predicate', p('pred.json')],
+        env,
+      );
+      assert.equal(a.code, 2, `attest --type ${type}: ${a.stderr}`);
+      assert.match(
+        a.stderr,
+        new RegExp(`--type ${type} is neither a URI nor one of: slsa, .*\\[ERR_USAGE\\]`),
+      );
+      const v = await vouch([
+        'verify-attestation',
+        p('app.bin'),
+        '--key',
+        p('k.pub'),
+        '--type',
+        type,
+        '--bundle',
+        p('att.json'),
+        '--json',
+      ]);
+      assert.equal(v.code, 2, `verify-attestation --type ${type}: ${v.stdout}`);
+      assert.equal(JSON.parse(v.stdout).error.code, 'ERR_USAGE');
+    }
+  });
+
   it('digest-only artifacts verify with ECDSA', async () => {
     const hex = createHash('sha256')
       .update(readFileSync(p('app.bin')))
