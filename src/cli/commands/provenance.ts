@@ -27,7 +27,10 @@ export function registerProvenance(program: Command, { io }: CommandContext): vo
       '--started-on <rfc3339>',
       'build start time (default: the CI job start, when the platform has one)',
     )
-    .option('--strict', 'refuse when the source commit or lockfile is missing, or the work tree is dirty')
+    .option(
+      '--strict',
+      'refuse when the source repository, commit or lockfile is missing, or the work tree is dirty',
+    )
     .option('--force', 'overwrite an existing --output')
     .option('--json', 'print a JSON summary (with --output)')
     .addHelpText(
