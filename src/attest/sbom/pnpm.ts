@@ -177,21 +177,53 @@ const SNAPSHOT_FIELDS: readonly [string, EdgeKind][] = [
   ['optionalDependencies', 'optional'],
 ];
 
+/**
+ * yaml's own guard against alias bombs (YAML 1.2 §3.2.2.2 lets `*a` repeat a whole subtree, so ten nested
+ * lists of ten aliases expand to 10^10 nodes), pinned rather than left to the library's default. pnpm writes
+ * no anchors at all, so a real lockfile never comes near it.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 function parseYaml(ctx: LockContext): Record<string, unknown> {
+  const y = yaml();
+  let parsed: Yaml.Document.Parsed;
   let doc: unknown;
   try {
     // failsafe: every scalar stays a string, so `1.10` is not the number 1.1 and `true` is checked as text.
-    doc = yaml().parse(ctx.text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
+    parsed = y.parseDocument(ctx.text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
   } catch (e) {
-    if (!(e instanceof yaml().YAMLError)) throw e;
-    throw malformed(
-      ctx,
-      `not valid YAML (${(e.message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')})`,
-      e.linePos?.[0].line,
-    );
+    throw notYaml(ctx, e, undefined);
+  }
+  const first = parsed.errors[0];
+  if (first !== undefined) throw notYaml(ctx, first, first.linePos?.[0].line);
+  try {
+    // Aliases are resolved here: an unknown anchor or too many expansions throws a plain ReferenceError.
+    doc = parsed.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    throw notYaml(ctx, e, unresolvedAliasLine(ctx, parsed));
   }
   if (!isRecord(doc)) throw malformed(ctx, 'the top level must be a map', 1);
   return doc;
+}
+
+/** Any failure of the YAML library, as ERR_LOCKFILE_MALFORMED with its first message line. */
+function notYaml(ctx: LockContext, e: unknown, line: number | undefined) {
+  const message = e instanceof Error ? e.message : String(e);
+  const first = (message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return malformed(ctx, `not valid YAML (${first})`, line);
+}
+
+/** The line of the first alias (`*name`) whose anchor is not defined before it. */
+function unresolvedAliasLine(ctx: LockContext, parsed: Yaml.Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  yaml().visit(parsed, {
+    Alias(_, node) {
+      if (node.resolve(parsed) !== undefined) return undefined;
+      offset = node.range?.[0];
+      return yaml().visit.BREAK;
+    },
+  });
+  return offset === undefined ? undefined : lineAt(ctx.text, offset);
 }
 
 function section(ctx: LockContext, doc: Record<string, unknown>, name: string): Record<string, unknown> {

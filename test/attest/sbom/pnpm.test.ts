@@ -175,6 +175,42 @@ describe('pnpm lockfile errors', () => {
     );
   });
 
+  it('codes an alias to an undefined anchor, with the alias line', async () => {
+    const path = join(tempDir(), 'pnpm-lock.yaml');
+    writeFileSync(path, "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      foo: *a\n");
+    assert.equal(
+      await message(() => readLockfile({ lockfile: path })),
+      `${path}:5: not valid YAML (Unresolved alias (the anchor must be set before the alias): a)`,
+    );
+  });
+
+  it('codes an alias bomb instead of expanding it', async () => {
+    const path = join(tempDir(), 'pnpm-lock.yaml');
+    const levels = ["lockfileVersion: '9.0'", 'a0: &a0 [x,x,x,x,x,x,x,x,x,x]'];
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
+    writeFileSync(path, `${levels.join('\n')}\n`);
+    assert.equal(
+      await message(() => readLockfile({ lockfile: path })),
+      `${path}: not valid YAML (Excessive alias count indicates a resource exhaustion attack)`,
+    );
+  });
+
+  it('still reads a lockfile with a few resolved aliases', async () => {
+    const path = join(tempDir(), 'pnpm-lock.yaml');
+    writeFileSync(
+      path,
+      "lockfileVersion: '9.0'\nx-deps: &d\n  a:\n    specifier: ^1\n    version: 1.0.0\n" +
+        'importers:\n  .:\n    dependencies: *d\npackages:\n  a@1.0.0:\n    resolution: {}\nsnapshots:\n  a@1.0.0: {}\n',
+    );
+    const g = await readLockfile({ lockfile: path, installed: false });
+    assert.deepEqual(g.root.dependencies, ['pkg:npm/a@1.0.0']);
+  });
+
   it('refuses unknown versions', async () => {
     const dir = tempDir();
     for (const v of ["'5.4'", "'7.0'", "'10.0'", 'x']) {
