@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { tempDir, VECTORS } from '../helpers.js';
 import { vouch } from './harness.js';
 
@@ -185,4 +186,29 @@ test("scan --vex: another product's subcomponent statement suppresses nothing un
   const bad = await vouch([...gate.slice(0, -3), '--vex-product', 'lodash']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--vex-product must be a package URL/);
+});
+
+test('scan refuses (exit 3, ERR_VULN_DB) an empty database file and one whose import did not finish', async () => {
+  const empty = join(dir, 'empty.db');
+  writeFileSync(empty, '');
+  const r = await vouch(['scan', sbom, '--db', empty, '--fail-on', 'low']);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /is empty.*\[ERR_VULN_DB\]/);
+  assert.equal(readFileSync(empty).length, 0);
+  const half = join(dir, 'half.db');
+  const imported = await vouch([
+    'vuln',
+    'db',
+    'import',
+    join(VECTORS, 'osv', 'GHSA-jf85-cpcp-j695.json'),
+    '--db',
+    half,
+  ]);
+  assert.equal(imported.code, 0, imported.stderr);
+  const raw = new Database(half);
+  raw.prepare("INSERT INTO meta (key, value) VALUES ('import_started', '2024-01-01T00:00:00.000Z')").run();
+  raw.close();
+  const s = await vouch(['scan', sbom, '--db', half]);
+  assert.equal(s.code, 3);
+  assert.match(s.stderr, /import started at 2024-01-01T00:00:00\.000Z that did not finish.*\[ERR_VULN_DB\]/);
 });

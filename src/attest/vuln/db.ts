@@ -14,12 +14,17 @@ const sqliteDriver = lazyRequire<typeof Database>('better-sqlite3');
  * normalised record as JSON with its `modified` time and the SHA-256 of the file it came from, which makes
  * imports incremental; `packages` indexes (ecosystem, normalised name) → record for lookups.
  * Durability: an import commits one transaction per batch, so a crash loses at most the batch in flight
- * and never leaves a half-written record; re-running the import finishes the job.
+ * and never leaves a half-written record; re-running the import finishes the job. An import marks the
+ * database `import_started` before its first write and clears the mark in the transaction that records
+ * `last_update`; until then (a crash, a hostile zip met half-way) scanning refuses the database, since a
+ * partial set of records would pass components it never checked.
  */
 
 /** Bumped whenever the tables change; a database of another version is refused, not guessed at. */
 export const VULN_DB_SCHEMA = '1';
 const BATCH = 1000;
+/** A batch is also written once its records' text reaches this size, so a few huge records stay bounded. */
+const BATCH_BYTES = 64 * 1024 * 1024;
 /** How many failing files an import report names (all are counted). */
 const MAX_REPORTED_FAILURES = 100;
 
@@ -73,12 +78,24 @@ function dbError(path: string, e: unknown): VouchError {
   );
 }
 
+function refuse(path: string, problem: string): never {
+  throw new VouchError(
+    'ERR_VULN_DB',
+    `${path} ${problem}; run \`vouch vuln db import <osv.zip|dir> --db ${path}\``,
+    { details: { path } },
+  );
+}
+
 /**
- * Opens (and with `create`, creates) the database at `path`. A missing database without `create`, a file
- * that is not SQLite, or one of another schema version is ERR_VULN_DB.
+ * Opens the database at `path`. With `create`, read-write for an import, creating the file and its tables
+ * when needed. Without it, read-only for a scan: the file must exist and hold a finished import (a schema,
+ * at least one record, `last_update`, no unfinished import), else ERR_VULN_DB — an empty or half-imported
+ * database would let every component pass. A file that is not SQLite, or one of another program or schema
+ * version, is ERR_VULN_DB either way.
  */
 export function openVulnDb(path: string, opts: { create?: boolean } = {}): VulnDb {
-  if (opts.create !== true && !existsSync(path)) {
+  const write = opts.create === true;
+  if (!write && !existsSync(path)) {
     throw new VouchError(
       'ERR_VULN_DB',
       `no vulnerability database at ${path}; create it with \`vouch vuln db import <osv.zip|dir>\``,
@@ -87,13 +104,15 @@ export function openVulnDb(path: string, opts: { create?: boolean } = {}): VulnD
   }
   let sqlite: Database.Database;
   try {
-    sqlite = new (sqliteDriver())(path);
+    sqlite = new (sqliteDriver())(path, write ? {} : { readonly: true, fileMustExist: true });
   } catch (e) {
     throw dbError(path, e);
   }
   try {
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
+    if (write) {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+    }
     const hasMeta = sqlite
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
       .get();
@@ -103,6 +122,7 @@ export function openVulnDb(path: string, opts: { create?: boolean } = {}): VulnD
       };
       if (tables.n > 0)
         throw new VouchError('ERR_VULN_DB', `${path} is an SQLite database of another program`);
+      if (!write) refuse(path, 'is empty (no vulnerability records)');
       sqlite.exec(SCHEMA);
       sqlite.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', VULN_DB_SCHEMA);
     } else {
@@ -117,6 +137,7 @@ export function openVulnDb(path: string, opts: { create?: boolean } = {}): VulnD
         );
       }
     }
+    if (!write) checkComplete(sqlite, path);
   } catch (e) {
     sqlite.close();
     throw dbError(path, e);
@@ -148,8 +169,29 @@ export function openVulnDb(path: string, opts: { create?: boolean } = {}): VulnD
         ...(version === undefined ? {} : { version }),
       };
     },
-    close: () => sqlite.close(),
+    close: () => {
+      // Leave the file in rollback-journal mode: a read-only scan of a WAL database has to create -wal and
+      // -shm files beside it that it cannot remove. Another connection still reading keeps WAL mode
+      // (SQLITE_BUSY), which readers handle too, so that failure changes nothing and is not reported.
+      if (write) {
+        try {
+          sqlite.pragma('journal_mode = DELETE');
+        } catch {}
+      }
+      sqlite.close();
+    },
   };
+}
+
+/** Refuses a database whose last import did not finish, or that holds nothing to match against. */
+function checkComplete(sqlite: Database.Database, path: string): void {
+  const meta = sqlite.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
+  const started = meta.get('import_started') as string | undefined;
+  if (started !== undefined) refuse(path, `holds an import started at ${started} that did not finish`);
+  if (meta.get('last_update') === undefined) refuse(path, 'has no finished import');
+  if (sqlite.prepare('SELECT 1 FROM records LIMIT 1').get() === undefined) {
+    refuse(path, 'holds no vulnerability records');
+  }
 }
 
 export interface ImportReport {
@@ -169,6 +211,8 @@ export interface ImportOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** `last_update` recorded in the database (tests pin it); defaults to now. */
   readonly now?: Date;
+  /** Bytes of record text after which a batch is written (tests lower it); defaults to 64 MiB. */
+  readonly batchBytes?: number;
 }
 
 interface Pending {
@@ -185,6 +229,12 @@ interface Pending {
 export async function importOsv(db: VulnDb, source: string, opts: ImportOptions = {}): Promise<ImportReport> {
   const osv = await openOsvSource(source);
   const { sqlite } = db;
+  const setMeta = sqlite.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  try {
+    setMeta.run('import_started', new Date().toISOString());
+  } catch (e) {
+    throw dbError(db.path, e);
+  }
   const existing = sqlite.prepare('SELECT modified, sha256 FROM records WHERE id = ?');
   const upsert = sqlite.prepare(
     'INSERT OR REPLACE INTO records (id, modified, sha256, withdrawn, body) VALUES (?, ?, ?, ?, ?)',
@@ -222,9 +272,12 @@ export async function importOsv(db: VulnDb, source: string, opts: ImportOptions 
       throw dbError(db.path, e);
     }
     batch.length = 0;
+    batchBytes = 0;
   };
 
   const batch: Pending[] = [];
+  let batchBytes = 0;
+  const maxBatchBytes = opts.batchBytes ?? BATCH_BYTES;
   let done = 0;
   for await (const entry of osv.entries()) {
     done++;
@@ -234,12 +287,13 @@ export async function importOsv(db: VulnDb, source: string, opts: ImportOptions 
       try {
         const record = parseOsv(parseJson(entry.bytes, entry.name), entry.name);
         batch.push({ record, sha256: createHash('sha256').update(entry.bytes).digest('hex') });
+        batchBytes += entry.bytes.length;
       } catch (e) {
         if (!isVouchError(e)) throw e;
         failure(entry.name, e.message);
       }
     }
-    if (batch.length >= BATCH) flush(batch);
+    if (batch.length >= BATCH || batchBytes >= maxBatchBytes) flush(batch);
     opts.onProgress?.(done, osv.total);
   }
   flush(batch);
@@ -259,6 +313,7 @@ function finishImport(db: VulnDb, source: string, now: string): void {
       set.run('source', source);
       set.run('last_update', now);
       set.run('version', `sha256:${hash.digest('hex')}`);
+      db.sqlite.prepare("DELETE FROM meta WHERE key = 'import_started'").run();
     })();
   } catch (e) {
     throw dbError(db.path, e);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -186,4 +186,89 @@ test('ERR_VULN_DB: missing database, not SQLite, foreign SQLite, unknown schema 
   raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema'").run();
   raw.close();
   await expectCode(() => openVulnDb(path), 'ERR_VULN_DB');
+});
+
+test('scan-side open is read-only: an empty file stays empty and is refused; so is a fresh, never-filled db', async () => {
+  const dir = tempDir();
+  const empty = join(dir, 'e.db');
+  writeFileSync(empty, '');
+  await expectCode(() => openVulnDb(empty), 'ERR_VULN_DB');
+  assert.equal(readFileSync(empty).length, 0);
+  const fresh = join(dir, 'fresh.db');
+  openVulnDb(fresh, { create: true }).close();
+  assert.throws(() => openVulnDb(fresh), /has no finished import/);
+  // An import of nothing finishes, but leaves nothing to match against.
+  const none = join(dir, 'none');
+  mkdirSync(none);
+  const db = openVulnDb(fresh, { create: true });
+  await importOsv(db, none);
+  db.close();
+  assert.throws(() => openVulnDb(fresh), /holds no vulnerability records/);
+  await expectCode(() => openVulnDb(fresh), 'ERR_VULN_DB');
+});
+
+test('an import that fails half-way leaves a database scans refuse until a re-import finishes', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'v.db');
+  const entries = Array.from({ length: 5 }, (_, i) => ({
+    name: `R-${i}.json`,
+    data: record(`R-${i}`, 'p', '2.0.0'),
+  }));
+  writeFileSync(join(dir, 'good.zip'), buildZip(entries));
+  writeFileSync(
+    join(dir, 'partial.zip'),
+    buildZip([...entries, { name: 'Z.json', data: Buffer.alloc(4 * 1024 * 1024, 0x20), deflate: true }]),
+  );
+  const db = openVulnDb(path, { create: true });
+  await importOsv(db, join(dir, 'good.zip'), { now: NOW });
+  db.close();
+  const first = openVulnDb(path);
+  assert.equal(first.info().lastUpdate, NOW.toISOString());
+  first.close();
+
+  const again = openVulnDb(path, { create: true });
+  await expectCode(
+    () => importOsv(again, join(dir, 'partial.zip'), { batchBytes: 1 }),
+    'ERR_INPUT_MALFORMED',
+  );
+  again.close();
+  assert.throws(() => openVulnDb(path), /holds an import started at .* that did not finish/);
+  await expectCode(() => openVulnDb(path), 'ERR_VULN_DB');
+
+  const retry = openVulnDb(path, { create: true });
+  await importOsv(retry, join(dir, 'good.zip'));
+  retry.close();
+  const ok = openVulnDb(path);
+  assert.equal(ok.info().records, 5);
+  ok.close();
+});
+
+test('a batch is written once its record text reaches the byte budget, not only every 1000 records', async () => {
+  const dir = join(tempDir(), 'recs');
+  mkdirSync(dir);
+  for (let i = 0; i < 4; i++) writeFileSync(join(dir, `B-${i}.json`), record(`B-${i}`, 'b', '1.0.0'));
+  const path = join(tempDir(), 'v.db');
+  const db = openVulnDb(path, { create: true });
+  const size = record('B-0', 'b', '1.0.0').length;
+  const reader = new Database(path, { readonly: true });
+  const committed: number[] = [];
+  await importOsv(db, dir, {
+    batchBytes: 2 * size,
+    onProgress: () => committed.push(reader.prepare('SELECT count(*) FROM records').pluck().get() as number),
+  });
+  reader.close();
+  db.close();
+  assert.deepEqual(committed, [0, 2, 2, 4]);
+});
+
+test('a scan leaves no -wal/-shm files beside the database (closed imports leave rollback mode)', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'v.db');
+  const db = openVulnDb(path, { create: true });
+  await importOsv(db, join(OSV, 'GHSA-jf85-cpcp-j695.json'));
+  db.close();
+  const r = openVulnDb(path);
+  assert.equal(r.lookup('npm', 'lodash').length, 1);
+  r.close();
+  assert.deepEqual(readdirSync(dir), ['v.db']);
 });
