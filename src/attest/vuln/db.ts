@@ -20,8 +20,11 @@ const sqliteDriver = lazyRequire<typeof Database>('better-sqlite3');
  * partial set of records would pass components it never checked.
  */
 
-/** Bumped whenever the tables change; a database of another version is refused, not guessed at. */
-export const VULN_DB_SCHEMA = '1';
+/**
+ * Bumped whenever the tables or the name normalisation of the index change; a database of another version is
+ * refused, not guessed at. 2: npm and NuGet names indexed case-folded.
+ */
+export const VULN_DB_SCHEMA = '2';
 const BATCH = 1000;
 /** A batch is also written once its records' text reaches this size, so a few huge records stay bounded. */
 const BATCH_BYTES = 64 * 1024 * 1024;

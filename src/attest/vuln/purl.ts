@@ -25,10 +25,13 @@ const TYPES: Readonly<Record<string, { ecosystem: string; join: string }>> = {
 
 /**
  * The name under which records are stored and looked up. PyPI names compare after PEP 503 normalisation
- * (`Django_Rest.Framework` = `django-rest-framework`); other ecosystems compare names exactly.
+ * (`Django_Rest.Framework` = `django-rest-framework`). npm and NuGet names compare case-folded: packageurl-js
+ * lowercases npm purl names (purl-spec PURL-TYPES: npm "must be lowercased"), NuGet ids are
+ * case-insensitive, while OSV keeps the registry's spelling (`JSONStream`). Other ecosystems compare exactly.
  */
 export function normaliseName(ecosystem: string, name: string): string {
-  return ecosystem === 'PyPI' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+  if (ecosystem === 'PyPI') return name.toLowerCase().replace(/[-_.]+/g, '-');
+  return ecosystem === 'npm' || ecosystem === 'NuGet' ? name.toLowerCase() : name;
 }
 
 /**

@@ -110,7 +110,7 @@ test('a record renamed to another package is re-indexed under the new name only'
   db.close();
 });
 
-test('zip import (built with zip(1) when present, else the test writer); PyPI names are normalised', async () => {
+test('zip import (built with zip(1) when present, else the test writer); PyPI names normalised, npm case-folded', async () => {
   const dir = tempDir();
   const zipPath = join(dir, 'all.zip');
   const py = JSON.stringify({
@@ -128,15 +128,18 @@ test('zip import (built with zip(1) when present, else the test writer); PyPI na
       },
       { name: 'sub/', data: '' },
       { name: 'sub/PYSEC-1.json', data: py },
+      { name: 'GHSA-JS-1.json', data: record('GHSA-JS-1', 'JSONStream', '1.3.1') },
       { name: 'README.txt', data: 'not a record' },
       { name: 'broken.json', data: '{"id": ' },
     ]),
   );
   const db = openVulnDb(join(dir, 'v.db'), { create: true });
   const r = await importOsv(db, zipPath);
-  assert.deepEqual([r.added, r.failed, r.failures[0]?.file], [2, 1, 'broken.json']);
+  assert.deepEqual([r.added, r.failed, r.failures[0]?.file], [3, 1, 'broken.json']);
   assert.equal(db.lookup('PyPI', 'django-rest')[0]?.id, 'PYSEC-1');
   assert.equal(db.lookup('PyPI', 'Django.Rest')[0]?.id, 'PYSEC-1');
+  assert.equal(db.lookup('npm', 'jsonstream')[0]?.id, 'GHSA-JS-1');
+  assert.equal(db.lookup('npm', 'JSONStream')[0]?.id, 'GHSA-JS-1');
 
   // A zip made by Info-ZIP's zip(1) (installed by .ci/run), not only by the test's own writer.
   const real = join(dir, 'real.zip');

@@ -276,3 +276,25 @@ test('property: arbitrary version strings never make matching throw', () => {
     { numRuns: 500 },
   );
 });
+
+test('npm and NuGet names match case-folded: OSV JSONStream is the purl pkg:npm/jsonstream', () => {
+  const js = record('npm', 'JSONStream', [
+    { type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.1' }] },
+  ]);
+  const findings = scanComponents(
+    [
+      { ref: 'a', purl: 'pkg:npm/JSONStream@1.3.0' },
+      { ref: 'b', purl: 'pkg:npm/jsonstream@1.3.1' },
+    ],
+    (ecosystem, name) => (ecosystem === 'npm' && name === 'jsonstream' ? [js] : []),
+  );
+  assert.deepEqual(
+    findings.map((f) => [f.target.ref, f.name, f.fixed]),
+    [['a', 'jsonstream', '1.3.1']],
+  );
+  const nuget = record('NuGet', 'Newtonsoft.Json', [], { versions: ['12.0.1'] });
+  assert.equal(hit(nuget, 'NuGet', 'newtonsoft.json', '12.0.1'), true);
+  // Other ecosystems keep exact names.
+  const go = record('Go', 'github.com/Foo/bar', [], { versions: ['v1.0.0'] });
+  assert.equal(hit(go, 'Go', 'github.com/foo/bar', 'v1.0.0'), false);
+});
