@@ -2,8 +2,8 @@
  * What the CycloneDX and SPDX writers share: node order, licence classification, URL hygiene, timestamps and
  * content-derived identifiers. Everything here is deterministic: no locale, no clock, no randomness.
  */
-import { createHash } from 'node:crypto';
 import parseSpdx from 'spdx-expression-parse';
+import { digestBytes, toHex } from '../../core/index.js';
 import type { PackageGraph, PackageNode } from './model.js';
 import { publishableUrl } from './purl.js';
 
@@ -110,15 +110,15 @@ export function isoSeconds(d: Date): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return toHex(digestBytes('sha256', text));
 }
 
 /** A name-based UUID from a SHA-256 of the content: version 5 and variant bits set as RFC 4122 §4.3 does for SHA-1. */
 export function contentUuid(text: string): string {
-  const b = createHash('sha256').update(text).digest().subarray(0, 16);
+  const b = digestBytes('sha256', text).subarray(0, 16);
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x50;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString('hex');
+  const h = toHex(b);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
