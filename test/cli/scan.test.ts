@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -21,7 +21,13 @@ function component(name: string, version: string, purl?: string) {
 }
 
 before(async () => {
-  const r = await vouch(['vuln', 'db', 'import', join(VECTORS, 'osv'), '--db', db]);
+  // The vector records only: the collector's expected-matches.json is no record and would fail the import.
+  const osv = join(dir, 'osv');
+  mkdirSync(osv);
+  for (const f of readdirSync(join(VECTORS, 'osv')).filter((n) => n.startsWith('GHSA-'))) {
+    copyFileSync(join(VECTORS, 'osv', f), join(osv, f));
+  }
+  const r = await vouch(['vuln', 'db', 'import', osv, '--db', db]);
   assert.equal(r.code, 0, r.stderr);
   writeFileSync(
     sbom,

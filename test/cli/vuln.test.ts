@@ -1,29 +1,65 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { vulnDbPath } from '../../src/cli/commands/vuln.js';
 import { tempDir, VECTORS } from '../helpers.js';
 import { vouch } from './harness.js';
 
-test('vuln db import: summary line, skipped files on stderr, second run all unchanged', async () => {
+test('vuln db import: summary line, skipped files on stderr, exit 3 after importing the rest; second run unchanged', async () => {
   const dir = tempDir();
   const src = join(dir, 'osv');
   cpSync(join(VECTORS, 'osv'), src, { recursive: true });
   const db = join(dir, 'v.db');
   const r = await vouch(['vuln', 'db', 'import', src, '--db', db]);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 3);
   assert.equal(
     r.stdout,
-    `Imported ${src} into ${db}: 4 added, 0 updated, 0 unchanged, 0 withdrawn, 1 failed (4 records)\n`,
+    `Imported ${src} into ${db}: 4 added, 0 updated, 0 unchanged, 0 withdrawn, 1 failed, 0 ranges skipped (4 records)\n`,
   );
-  assert.match(r.stderr, /^skipped expected-matches\.json: id: is required\n$/);
+  assert.match(
+    r.stderr,
+    /^skipped expected-matches\.json: id: is required\nvouch: error: 1 records in .* could not be imported \(first: expected-matches\.json: id: is required\); the other records were imported \[ERR_OSV_MALFORMED\]\n$/,
+  );
   const again = await vouch(['vuln', 'db', 'import', src, '--db', db, '--json']);
-  assert.equal(again.code, 0);
-  const j = JSON.parse(again.stdout);
+  assert.equal(again.code, 3);
+  assert.equal(JSON.parse(again.stdout).error.code, 'ERR_OSV_MALFORMED');
+  rmSync(join(src, 'expected-matches.json'));
+  const clean = await vouch(['vuln', 'db', 'import', src, '--db', db, '--json']);
+  assert.equal(clean.code, 0, clean.stderr);
+  const j = JSON.parse(clean.stdout);
   assert.deepEqual(
-    [j.ok, j.added, j.updated, j.unchanged, j.withdrawn, j.failed, j.records, j.failures[0].file],
-    [true, 0, 0, 4, 0, 1, 4, 'expected-matches.json'],
+    [j.ok, j.added, j.updated, j.unchanged, j.withdrawn, j.failed, j.records, j.skippedRanges],
+    [true, 0, 0, 4, 0, 0, 4, 0],
+  );
+});
+
+test("vuln db import: an unusable range is skipped with a warning, the record's other packages imported", async () => {
+  const dir = tempDir();
+  const rec = join(dir, 'GHSA-x.json');
+  writeFileSync(
+    rec,
+    JSON.stringify({
+      id: 'GHSA-x',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'a' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: 'x' }] }],
+        },
+        {
+          package: { ecosystem: 'npm', name: 'b' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { limit: '*' }] }],
+        },
+      ],
+    }),
+  );
+  const r = await vouch(['vuln', 'db', 'import', rec, '--db', join(dir, 'v.db')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1 added, .* 0 failed, 1 ranges skipped \(1 records\)/);
+  assert.match(
+    r.stderr,
+    /^warning: .*GHSA-x\.json: affected\[0\]\.ranges\[0\]\.events\[0\]\.introduced: "x" is not a SemVer version \(range skipped\)\n$/,
   );
 });
 

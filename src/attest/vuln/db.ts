@@ -207,6 +207,10 @@ export interface ImportReport {
   readonly failed: number;
   /** The first failures, by file name. */
   readonly failures: readonly { readonly file: string; readonly message: string }[];
+  /** Ranges left out of records that were imported, because they cannot be used (see `parseOsv`). */
+  readonly skippedRanges: number;
+  /** The first skipped ranges, by file name. */
+  readonly skipped: readonly { readonly file: string; readonly message: string }[];
 }
 
 export interface ImportOptions {
@@ -226,8 +230,9 @@ interface Pending {
 /**
  * Imports OSV records from a directory tree of `*.json`, an OSV zip, or one record file. Incremental: a record
  * whose (id, modified, SHA-256 of its bytes) is already stored is left alone; a changed one replaces the
- * stored one. A malformed record is counted and reported by file name, never fatal; an unreadable source
- * or corrupt zip is (ERR_INPUT_*).
+ * stored one. A malformed record is counted and reported by file name, never fatal (the caller decides what
+ * a failure means); a range that cannot be used is left out of its record and reported; an unreadable source
+ * or corrupt zip is fatal (ERR_INPUT_*).
  */
 export async function importOsv(db: VulnDb, source: string, opts: ImportOptions = {}): Promise<ImportReport> {
   const osv = await openOsvSource(source);
@@ -250,6 +255,8 @@ export async function importOsv(db: VulnDb, source: string, opts: ImportOptions 
     counts.failed++;
     if (failures.length < MAX_REPORTED_FAILURES) failures.push({ file, message });
   };
+  let skippedRanges = 0;
+  const skipped: { file: string; message: string }[] = [];
 
   const write = sqlite.transaction((batch: readonly Pending[]) => {
     for (const { record, sha256 } of batch) {
@@ -288,7 +295,11 @@ export async function importOsv(db: VulnDb, source: string, opts: ImportOptions 
       failure(entry.name, `${entry.name}: ${entry.error}`);
     } else {
       try {
-        const record = parseOsv(parseJson(entry.bytes, entry.name), entry.name);
+        const file = entry.name;
+        const record = parseOsv(parseJson(entry.bytes, file), file, (message) => {
+          skippedRanges++;
+          if (skipped.length < MAX_REPORTED_FAILURES) skipped.push({ file, message });
+        });
         batch.push({ record, sha256: createHash('sha256').update(entry.bytes).digest('hex') });
         batchBytes += entry.bytes.length;
       } catch (e) {
@@ -301,7 +312,7 @@ export async function importOsv(db: VulnDb, source: string, opts: ImportOptions 
   }
   flush(batch);
   finishImport(db, source, (opts.now ?? new Date()).toISOString());
-  return { ...counts, failures };
+  return { ...counts, failures, skippedRanges, skipped };
 }
 
 function finishImport(db: VulnDb, source: string, now: string): void {

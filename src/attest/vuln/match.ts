@@ -69,6 +69,8 @@ export class MatchCache {
         events.push({ kind, raw, key: undefined });
         continue;
       }
+      // OSV §ranges[].events: limit "*" is infinity, which bounds nothing.
+      if (kind === 'limit' && raw === '*') continue;
       const key = this.parse(order, raw);
       // An event version the ecosystem cannot order makes the whole range unusable; guessing its
       // position could report a fixed version as affected or hide an affected one.

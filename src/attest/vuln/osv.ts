@@ -1,5 +1,5 @@
 import type * as Semver from 'semver';
-import { isRecord, JsonFields, lazyRequire, sourceContext } from '../../core/index.js';
+import { isRecord, isVouchError, JsonFields, lazyRequire, sourceContext } from '../../core/index.js';
 import type { OsvAffected, OsvEvent, OsvRange, OsvRangeType, OsvRecord, OsvSeverity } from './types.js';
 
 const semver = lazyRequire<typeof Semver>('semver');
@@ -53,9 +53,10 @@ function readEvent(e: JsonFields, type: OsvRangeType): OsvEvent {
   if (keys.length !== 1) e.fail('', `must have exactly one of ${EVENT_KINDS.join(', ')}`);
   const kind = keys[0] as (typeof EVENT_KINDS)[number];
   const version = e.string(kind, required(MAX_VERSION));
-  // OSV §ranges[].type SEMVER: versions are SemVer 2.0 ("0" only as `introduced`, meaning "all versions").
-  const zero = kind === 'introduced' && version === '0';
-  if (type === 'SEMVER' && !zero && semver().valid(version) === null) {
+  // OSV §ranges[].type SEMVER: versions are SemVer 2.0; "0" as `introduced` means "all versions" and "*" as
+  // `limit` means no limit (OSV §ranges[].events: limit "*" is infinity).
+  const special = (kind === 'introduced' && version === '0') || (kind === 'limit' && version === '*');
+  if (type === 'SEMVER' && !special && semver().valid(version) === null) {
     e.fail(kind, `${JSON.stringify(version.slice(0, 64))} is not a SemVer version`);
   }
   switch (kind) {
@@ -80,9 +81,20 @@ function readRange(r: JsonFields): OsvRange {
   return { type, events };
 }
 
-function readAffected(a: JsonFields): OsvAffected | undefined {
+/** Receives the message of a range that was skipped because it cannot be used. */
+export type SkippedRange = (message: string) => void;
+
+function readAffected(a: JsonFields, onSkippedRange: SkippedRange | undefined): OsvAffected | undefined {
   const pkg = a.optObject('package');
-  const ranges = a.objects('ranges', MAX_RANGES).map(readRange);
+  const ranges: OsvRange[] = [];
+  for (const r of a.objects('ranges', MAX_RANGES)) {
+    try {
+      ranges.push(readRange(r));
+    } catch (e) {
+      if (onSkippedRange === undefined || !isVouchError(e) || e.code !== CODE) throw e;
+      onSkippedRange(`${e.message} (range skipped)`);
+    }
+  }
   const versions = a.strings('versions', MAX_VERSIONS, MAX_VERSION);
   // OSV allows an entry without `package` (GIT ranges of a repository); no package version can match it.
   if (pkg === undefined) return undefined;
@@ -103,9 +115,11 @@ function readSeverity(s: JsonFields): OsvSeverity {
 /**
  * Reads one OSV record (already parsed JSON). Structural problems are ERR_OSV_MALFORMED naming `source` and
  * the JSON path. `database_specific` is free-form: only a string `severity` in it is used, anything else there
- * is ignored rather than refused.
+ * is ignored rather than refused. With `onSkippedRange`, a range that cannot be used (an unknown type, a
+ * version that is not SemVer in a SEMVER range, no introduced event) is reported to it and left out instead
+ * of refusing the record, so the record's other ranges and packages still match.
  */
-export function parseOsv(json: unknown, source: string): OsvRecord {
+export function parseOsv(json: unknown, source: string, onSkippedRange?: SkippedRange): OsvRecord {
   const o = new JsonFields(json, '', sourceContext(CODE, source));
   const id = identifier(o, o.string('id', required(MAX_ID)), 'id');
   const modified = timestamp(o, 'modified', true) as string;
@@ -123,7 +137,7 @@ export function parseOsv(json: unknown, source: string): OsvRecord {
     : undefined;
   const affected = o
     .objects('affected', MAX_AFFECTED)
-    .map(readAffected)
+    .map((a) => readAffected(a, onSkippedRange))
     .filter((a) => a !== undefined);
   return {
     id,

@@ -61,7 +61,8 @@ export function registerVuln(program: Command, { io }: CommandContext): void {
       'after',
       `
 Imports are incremental: unchanged records (same id, modified time and bytes) are skipped, changed ones
-replaced. Malformed records are counted and named, and the import goes on without them.
+replaced. Malformed records are counted and named, the import goes on without them, and then exits 3
+(ERR_OSV_MALFORMED). A range that cannot be used is left out of its record with a warning.
 Example:
   curl -O https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip
   vouch vuln db import all.zip`,
@@ -82,12 +83,27 @@ Example:
         if (o.json !== true) {
           for (const f of report.failures.slice(0, SHOWN_FAILURES)) io.stderr(`skipped ${f.message}\n`);
           if (report.failed > SHOWN_FAILURES) io.stderr(`skipped ${report.failed - SHOWN_FAILURES} more\n`);
+          for (const r of report.skipped.slice(0, SHOWN_FAILURES)) io.stderr(`warning: ${r.message}\n`);
+          if (report.skippedRanges > SHOWN_FAILURES) {
+            io.stderr(`warning: ${report.skippedRanges - SHOWN_FAILURES} more ranges skipped\n`);
+          }
         }
-        emit(io, o.json === true, { db: path, source, ...report, records: info.records }, [
-          `Imported ${source} into ${path}: ${report.added} added, ${report.updated} updated, ` +
-            `${report.unchanged} unchanged, ${report.withdrawn} withdrawn, ${report.failed} failed ` +
-            `(${info.records} records)`,
-        ]);
+        // With --json a failed import prints only the error object, so stdout stays one JSON document.
+        if (!(o.json === true && report.failed > 0)) {
+          emit(io, o.json === true, { db: path, source, ...report, records: info.records }, [
+            `Imported ${source} into ${path}: ${report.added} added, ${report.updated} updated, ` +
+              `${report.unchanged} unchanged, ${report.withdrawn} withdrawn, ${report.failed} failed, ` +
+              `${report.skippedRanges} ranges skipped (${info.records} records)`,
+          ]);
+        }
+        if (report.failed > 0) {
+          // The rest is imported and usable, but a record left out is a vulnerability scans cannot see.
+          throw new VouchError(
+            'ERR_OSV_MALFORMED',
+            `${report.failed} records in ${source} could not be imported (first: ${report.failures[0]?.message ?? '?'}); the other records were imported`,
+            { details: { failed: report.failed } },
+          );
+        }
       } finally {
         store.close();
       }

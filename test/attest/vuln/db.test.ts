@@ -39,7 +39,16 @@ test('directory import: records added, a non-record JSON counted as failed by na
   const r = await importOsv(db, dir, { now: NOW, onProgress: (d, t) => progress.push([d, t]) });
   assert.deepEqual(
     { ...r, failures: r.failures.map((f) => f.file) },
-    { added: 4, updated: 0, unchanged: 0, withdrawn: 0, failed: 1, failures: ['expected-matches.json'] },
+    {
+      added: 4,
+      updated: 0,
+      unchanged: 0,
+      withdrawn: 0,
+      failed: 1,
+      failures: ['expected-matches.json'],
+      skippedRanges: 0,
+      skipped: [],
+    },
   );
   assert.match(r.failures[0]?.message ?? '', /^expected-matches\.json: id: is required/);
   assert.deepEqual(progress.at(-1), [5, 5]);
@@ -68,7 +77,16 @@ test('incremental: a second import changes nothing; a modified record is updated
   const again = await importOsv(db, dir);
   assert.deepEqual(
     { ...again, failures: again.failures.length },
-    { added: 0, updated: 0, unchanged: 2, withdrawn: 0, failed: 0, failures: 0 },
+    {
+      added: 0,
+      updated: 0,
+      unchanged: 2,
+      withdrawn: 0,
+      failed: 0,
+      failures: 0,
+      skippedRanges: 0,
+      skipped: [],
+    },
   );
   assert.equal(db.info().version, v1);
 

@@ -298,3 +298,14 @@ test('npm and NuGet names match case-folded: OSV JSONStream is the purl pkg:npm/
   const go = record('Go', 'github.com/Foo/bar', [], { versions: ['v1.0.0'] });
   assert.equal(hit(go, 'Go', 'github.com/foo/bar', 'v1.0.0'), false);
 });
+
+test('limit "*" is infinity: no upper bound, in ECOSYSTEM and SEMVER ranges', () => {
+  for (const type of ['ECOSYSTEM', 'SEMVER']) {
+    const r = record('npm', 'p', [{ type, events: [{ introduced: '1.0.0' }, { limit: '*' }] }]);
+    table(r, 'npm', 'p', { '0.9.0': false, '1.0.0': true, '99.0.0': true });
+    const bounded = record('npm', 'p', [
+      { type, events: [{ introduced: '0' }, { fixed: '2.0.0' }, { limit: '*' }] },
+    ]);
+    table(bounded, 'npm', 'p', { '1.0.0': true, '2.0.0': false });
+  }
+});

@@ -123,3 +123,42 @@ test('property: mutated records are read or refused with ERR_OSV_MALFORMED, noth
     { numRuns: 500 },
   );
 });
+
+test('limit "*" (infinity) is read in SEMVER ranges; an unusable range is skipped with a message, not the record', () => {
+  const star = parseOsv(
+    withPatch(
+      (r) =>
+        (affected0(r)['ranges'] = [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { limit: '*' }] }]),
+    ),
+    's',
+  );
+  assert.deepEqual(star.affected[0]?.ranges[0]?.events, [{ introduced: '1.0.0' }, { limit: '*' }]);
+
+  const mixed = {
+    ...BASE,
+    affected: [
+      {
+        package: { ecosystem: 'npm', name: 'p' },
+        ranges: [
+          { type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0' }] },
+          { type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0.0' }] },
+        ],
+      },
+      { package: { ecosystem: 'npm', name: 'q' }, versions: ['1.0.0'] },
+    ],
+  };
+  const skipped: string[] = [];
+  const r = parseOsv(mixed, 'rec.json', (m) => skipped.push(m));
+  assert.deepEqual(skipped, [
+    'rec.json: affected[0].ranges[0].events[1].fixed: "1.0" is not a SemVer version (range skipped)',
+  ]);
+  assert.deepEqual(
+    r.affected.map((a) => [a.name, a.ranges.map((x) => x.type)]),
+    [
+      ['p', ['ECOSYSTEM']],
+      ['q', []],
+    ],
+  );
+  // Without a receiver nothing is dropped silently: the record is refused as before.
+  assert.throws(() => parseOsv(mixed, 'rec.json'), /is not a SemVer version/);
+});
