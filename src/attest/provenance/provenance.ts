@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { digestFile, toHex, VouchError } from '../../core/index.js';
 import { buildStatement, type Statement } from '../../envelope/index.js';
+import { isFile } from '../sbom/installed.js';
 import { formatTimestamp, parseTimestamp, pickEnv } from './env.js';
 import { type GitReader, type GitState, readGit } from './git.js';
 import {
@@ -59,11 +59,7 @@ async function lockfileDependencies(cwd: string, given: string | undefined): Pro
   const candidates = given === undefined ? LOCKFILES.map((n) => resolve(cwd, n)) : [resolve(cwd, given)];
   const out: Dependency[] = [];
   for (const path of candidates) {
-    const isFile = await stat(path).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (!isFile) {
+    if (!(await isFile(path))) {
       if (given === undefined) continue;
       throw new VouchError('ERR_LOCKFILE_NOT_FOUND', `lockfile ${given} does not exist or is not a file`, {
         details: { path: given },

@@ -1,8 +1,8 @@
-import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import type * as Tinyglobby from 'tinyglobby';
 import { digestFile, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { ResourceDescriptor } from '../../envelope/index.js';
+import { isFile } from '../sbom/installed.js';
 
 const tinyglobby = lazyRequire<typeof Tinyglobby>('tinyglobby');
 
@@ -13,13 +13,6 @@ const MAX_SUBJECTS = 1024;
 export function relativeName(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   return sep === '/' ? rel : rel.split(sep).join('/');
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }
 
 /** The files one `--subject` names: itself when it is an existing path, else the files its glob matches. */

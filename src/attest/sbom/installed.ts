@@ -77,13 +77,17 @@ export function manifestOf(json: unknown): Manifest {
   };
 }
 
-/** A package.json that may be absent (a workspace's, the root's); present but broken is a coded error. */
-export async function manifestAt(path: string): Promise<Manifest | undefined> {
-  const present = await stat(path).then(
+/** Whether `path` is a regular file; any stat failure (absent, unreadable folder) counts as no. */
+export async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
     (s) => s.isFile(),
     () => false,
   );
-  return present ? manifestOf(parseJson(await readInput(path), path)) : undefined;
+}
+
+/** A package.json that may be absent (a workspace's, the root's); present but broken is a coded error. */
+export async function manifestAt(path: string): Promise<Manifest | undefined> {
+  return (await isFile(path)) ? manifestOf(parseJson(await readInput(path), path)) : undefined;
 }
 
 /** Installed manifests are small; a larger file is not a package.json worth trusting. */

@@ -1,8 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { decodeUtf8, digestBytes, parseJson, readInput, toHex, VouchError } from '../../core/index.js';
 import type { LockContext } from './context.js';
-import { manifestAt, manifestOf } from './installed.js';
+import { isFile, manifestAt, manifestOf } from './installed.js';
 import type { PackageGraph } from './model.js';
 import { readNpmLockfile } from './npm.js';
 import { readPnpmLockfile } from './pnpm.js';
@@ -86,13 +85,6 @@ async function findLockfile(dir: string): Promise<string> {
     );
   }
   return only;
-}
-
-async function isFile(p: string): Promise<boolean> {
-  return stat(p).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }
 
 /** Dialect by content: file names in vectors, CI caches and `--lockfile` arguments are arbitrary. */
