@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { digestFile, toHex, VouchError } from '../../core/index.js';
 import { buildStatement, type Statement } from '../../envelope/index.js';
 import { isFile } from '../sbom/installed.js';
+import { LOCKFILE_NAMES } from '../sbom/lockfile.js';
 import { formatTimestamp, parseTimestamp, pickEnv } from './env.js';
 import { type GitReader, type GitState, readGit } from './git.js';
 import {
@@ -16,9 +17,6 @@ import { relativeName, resolveSubjects } from './subjects.js';
 import { probeToolchain, type Toolchain, type ToolchainProbe } from './toolchain.js';
 
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
-
-/** Lockfiles looked for in the working directory, each recorded when present. */
-export const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'yarn.lock'] as const;
 
 /**
  * A ResourceDescriptor (in-toto resource_descriptor.md) as a dependency: unlike a subject, it needs only one
@@ -56,7 +54,8 @@ export interface ProvenanceResult {
 }
 
 async function lockfileDependencies(cwd: string, given: string | undefined): Promise<Dependency[]> {
-  const candidates = given === undefined ? LOCKFILES.map((n) => resolve(cwd, n)) : [resolve(cwd, given)];
+  // Without --lockfile, every lockfile `vouch sbom` knows is recorded when present.
+  const candidates = given === undefined ? LOCKFILE_NAMES.map((n) => resolve(cwd, n)) : [resolve(cwd, given)];
   const out: Dependency[] = [];
   for (const path of candidates) {
     if (!(await isFile(path))) {
@@ -126,7 +125,7 @@ function completeness(run: PlatformRun, git: GitState | undefined, lockfiles: nu
   }
   if (git === undefined) missing.push('work tree: not a git checkout, so its cleanliness is unknown');
   else if (git.dirty) missing.push('work tree: uncommitted or untracked changes');
-  if (lockfiles === 0) missing.push(`lockfile: none found (${LOCKFILES.join(', ')})`);
+  if (lockfiles === 0) missing.push(`lockfile: none found (${LOCKFILE_NAMES.join(', ')})`);
   return missing;
 }
 
