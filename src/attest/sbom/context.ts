@@ -112,6 +112,17 @@ export function rootInput(
   };
 }
 
+/** A workspace node: version and licence from its package.json, when it has one. */
+export function workspaceInput(name: string, m: Manifest | undefined): NodeInput {
+  return {
+    name,
+    version: m?.version ?? '',
+    source: { type: 'local' },
+    kind: 'workspace',
+    ...(m?.license !== undefined && { license: m.license, licenseSource: 'package.json' as const }),
+  };
+}
+
 /** 1-based line of a character offset. */
 export function lineAt(text: string, offset: number): number {
   let line = 1;

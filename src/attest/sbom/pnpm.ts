@@ -9,6 +9,7 @@ import {
   rootInput,
   sriHashes,
   unsupportedVersion,
+  workspaceInput,
 } from './context.js';
 import { type EdgeKind, GraphBuilder } from './graph.js';
 import { addInstalledLicenses, type LicenseProbe, manifestAt } from './installed.js';
@@ -72,16 +73,7 @@ export async function readPnpmLockfile(ctx: LockContext): Promise<PackageGraph> 
       importerIds.set(path, rootId);
     } else {
       const m = await manifestAt(join(ctx.dir, path, 'package.json'));
-      importerIds.set(
-        path,
-        b.add({
-          name: m?.name ?? posix.basename(path),
-          version: m?.version ?? '',
-          source: { type: 'local' },
-          kind: 'workspace',
-          ...(m?.license !== undefined && { license: m.license, licenseSource: 'package.json' as const }),
-        }),
-      );
+      importerIds.set(path, b.add(workspaceInput(m?.name ?? posix.basename(path), m)));
     }
   }
   rootId ??= b.add(rootInput(ctx, {}));

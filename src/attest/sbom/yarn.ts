@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import type * as YarnParsers from '@yarnpkg/parsers';
 import type * as Tinyglobby from 'tinyglobby';
 import { isRecord, lazyRequire } from '../../core/index.js';
-import { type LockContext, lineAt, malformed, rootInput, sriHashes, unsupportedVersion } from './context.js';
+import {
+  type LockContext,
+  lineAt,
+  malformed,
+  rootInput,
+  sriHashes,
+  unsupportedVersion,
+  workspaceInput,
+} from './context.js';
 import { type EdgeKind, GraphBuilder } from './graph.js';
 import { addInstalledLicenses, type LicenseProbe, type Manifest, manifestAt } from './installed.js';
 import type { PackageGraph, PackageHash } from './model.js';
@@ -209,13 +217,7 @@ async function readV1(ctx: LockContext, parsed: Record<string, unknown>): Promis
   } else {
     linkManifest(b, rootId, m, find);
     for (const ws of await workspaces(ctx, m)) {
-      const wsId = b.add({
-        name: ws.name ?? ws.dir,
-        version: ws.version ?? '',
-        source: { type: 'local' },
-        kind: 'workspace',
-        ...(ws.license !== undefined && { license: ws.license, licenseSource: 'package.json' as const }),
-      });
+      const wsId = b.add(workspaceInput(ws.name ?? ws.dir, ws));
       b.edge(rootId, wsId, 'prod');
       linkManifest(b, wsId, ws, find);
     }
@@ -307,16 +309,7 @@ async function readBerry(
       const path = reference.slice('workspace:'.length);
       const m = path === '.' ? ctx.manifest : await manifestAt(join(ctx.dir, path, 'package.json'));
       wsManifests.set(key, m);
-      const id =
-        path === '.'
-          ? b.add(rootInput(ctx, { name }))
-          : b.add({
-              name,
-              version: m?.version ?? '',
-              source: { type: 'local' },
-              kind: 'workspace',
-              ...(m?.license !== undefined && { license: m.license, licenseSource: 'package.json' as const }),
-            });
+      const id = b.add(path === '.' ? rootInput(ctx, { name }) : workspaceInput(name, m));
       if (path === '.') rootId = id;
       ids.set(key, id);
       continue;
