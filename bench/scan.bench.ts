@@ -104,12 +104,12 @@ const loadMs = performance.now() - t;
 let ours = 0;
 const scanMs = await bestTime(() => {
   const store = openVulnDb(dbPath);
-  ours = scanComponents(targets, store.lookup).length;
+  ours = scanComponents(targets, store.lookup).findings.length;
   store.close();
 });
 let theirs = 0;
 const refMs = await bestTime(() => {
-  theirs = scanComponents(targets, (_ecosystem, name) => byName.get(name) ?? []).length;
+  theirs = scanComponents(targets, (_ecosystem, name) => byName.get(name) ?? []).findings.length;
 });
 if (ours !== theirs) throw new Error(`findings differ: ${ours} vs ${theirs}`);
 

@@ -87,6 +87,7 @@ export const ERROR_CODES = {
   ERR_PROVENANCE_INCOMPLETE: 'verify',
   ERR_LICENSE_POLICY: 'verify',
   ERR_VULNS_FOUND: 'verify',
+  ERR_SCAN_INCOMPLETE: 'verify',
 
   // internal: a bug or an environment failure, never the user's input
   ERR_INTERNAL: 'internal',

@@ -91,7 +91,13 @@ test('scan --vex --output: predicate file (in-toto vulns v0.2) says which findin
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.predicateType, 'https://in-toto.io/attestation/vulns/v0.2');
-  assert.deepEqual(j.summary, { components: 5, unscanned: 1, findings: 3, suppressed: 1 });
+  assert.deepEqual(j.summary, {
+    components: 5,
+    unscanned: 1,
+    notFullyScanned: 0,
+    findings: 3,
+    suppressed: 1,
+  });
   const p = JSON.parse(readFileSync(out, 'utf8'));
   assert.deepEqual(p, j.predicate);
   assert.equal(p.scanner.uri, 'pkg:npm/vouch@0.1.0');
@@ -217,4 +223,50 @@ test('scan refuses (exit 3, ERR_VULN_DB) an empty database file and one whose im
   const s = await vouch(['scan', sbom, '--db', half]);
   assert.equal(s.code, 3);
   assert.match(s.stderr, /import started at 2024-01-01T00:00:00\.000Z that did not finish.*\[ERR_VULN_DB\]/);
+});
+
+test('scan: a cargo component whose records need a version order is "not fully scanned"; --fail-on denies it', async () => {
+  const rec = join(dir, 'RUSTSEC-2099-0001.json');
+  writeFileSync(
+    rec,
+    JSON.stringify({
+      id: 'RUSTSEC-2099-0001',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'crates.io', name: 'smallvec' },
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.6.1' }] }],
+        },
+      ],
+    }),
+  );
+  const cdb = join(dir, 'cargo.db');
+  assert.equal((await vouch(['vuln', 'db', 'import', rec, '--db', cdb])).code, 0);
+  const bom = join(dir, 'cargo-bom.json');
+  writeFileSync(
+    bom,
+    JSON.stringify({
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      version: 1,
+      components: [component('smallvec', '1.6.0', 'pkg:cargo/smallvec@1.6.0')],
+    }),
+  );
+  const out = join(dir, 'cargo-vulns.json');
+  const r = await vouch(['scan', bom, '--db', cdb, '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout.split('\n')[0],
+    '0 vulnerabilities (0 suppressed by VEX) in 0 of 1 components; 1 not fully scanned',
+  );
+  assert.match(
+    r.stderr,
+    /^warning: 1 components not fully scanned: .*\(crates\.io\): smallvec@1\.6\.0 \(RUSTSEC-2099-0001\)\n$/,
+  );
+  assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).metadata.notFullyScanned, [
+    { purl: 'pkg:cargo/smallvec@1.6.0', ref: 'smallvec@1.6.0', ids: ['RUSTSEC-2099-0001'] },
+  ]);
+  const gate = await vouch(['scan', bom, '--db', cdb, '--fail-on', 'critical', '--json']);
+  assert.equal(gate.code, 1);
+  assert.equal(JSON.parse(gate.stdout).error.code, 'ERR_SCAN_INCOMPLETE');
 });

@@ -127,24 +127,31 @@ function listed(a: OsvAffected, version: string, cache: MatchCache): boolean {
   });
 }
 
-/**
- * Whether a record affects one package version, and the version that fixes it when the record says so.
- * Withdrawn records affect nothing. Returns null when not affected.
- */
-export function affects(
-  record: OsvRecord,
-  pkg: OsvPackage,
-  cache: MatchCache = new MatchCache(),
-): { fixed?: string } | null {
-  if (record.withdrawn !== undefined) return null;
+/** A record's verdict on one package version, and whether some of its ranges could not be evaluated. */
+interface Verdict {
+  readonly hit: { fixed?: string } | null;
+  /**
+   * A SEMVER or ECOSYSTEM range for the package could not be evaluated: the ecosystem has no order Vouch
+   * knows (crates.io, RubyGems, NuGet, Packagist, …), an event or the version does not parse in it.
+   */
+  readonly unevaluated: boolean;
+}
+
+function judge(record: OsvRecord, pkg: OsvPackage, cache: MatchCache): Verdict {
+  if (record.withdrawn !== undefined) return { hit: null, unevaluated: false };
   let result: { fixed?: string } | null = null;
+  let unevaluated = false;
   for (const a of record.affected) {
     if (a.ecosystem !== pkg.ecosystem || normaliseName(a.ecosystem, a.name) !== pkg.name) continue;
     for (const range of a.ranges) {
+      // GIT ranges are commits, never package versions (the entry's `versions` list speaks for them).
+      if (range.type === 'GIT') continue;
       const r = cache.range(range, a.ecosystem);
-      if (r === null) continue;
-      const v = cache.parse(r.order, pkg.version);
-      if (v === undefined) continue;
+      const v = r === null ? undefined : cache.parse(r.order, pkg.version);
+      if (r === null || v === undefined) {
+        unevaluated = true;
+        continue;
+      }
       const hit = evaluate(r, v);
       if (hit !== null && (result === null || (result.fixed === undefined && hit.fixed !== undefined))) {
         result = hit;
@@ -152,7 +159,35 @@ export function affects(
     }
     if (result === null && listed(a, pkg.version, cache)) result = {};
   }
-  return result;
+  return { hit: result, unevaluated };
+}
+
+/**
+ * Whether a record affects one package version, and the version that fixes it when the record says so.
+ * Withdrawn records affect nothing. Returns null when not affected (or when it cannot tell: `scanComponents`
+ * reports those as not fully scanned).
+ */
+export function affects(
+  record: OsvRecord,
+  pkg: OsvPackage,
+  cache: MatchCache = new MatchCache(),
+): { fixed?: string } | null {
+  return judge(record, pkg, cache).hit;
+}
+
+/** A component some candidate records could not be decided for, so its clean result proves nothing. */
+export interface IncompleteScan {
+  readonly target: ScanTarget;
+  readonly ecosystem: string;
+  readonly name: string;
+  readonly version: string;
+  /** The records whose ranges could not be evaluated. */
+  readonly ids: readonly string[];
+}
+
+export interface ScanResult {
+  readonly findings: Finding[];
+  readonly incomplete: IncompleteScan[];
 }
 
 export interface ScanOptions {
@@ -168,16 +203,18 @@ export interface ScanOptions {
 /**
  * Matches every target whose purl names an OSV package version against the candidates `lookup` returns.
  * Targets without a usable purl are skipped (see `purlToPackage`). Findings are ordered by package, version
- * and id, so the same inputs give the same output.
+ * and id, so the same inputs give the same output. A target that a candidate record does not match but
+ * whose ranges could not be evaluated is listed in `incomplete` (same order): no finding is not "clean".
  */
 export function scanComponents(
   targets: readonly ScanTarget[],
   lookup: CandidateLookup,
   opts: ScanOptions = {},
-): Finding[] {
+): ScanResult {
   const cache = new MatchCache();
   const candidates = new Map<string, readonly OsvRecord[]>();
   const findings: Finding[] = [];
+  const incomplete: IncompleteScan[] = [];
   const suppress =
     opts.vex === undefined ? undefined : vexSuppressor(opts.vex, opts.artifact ?? { purls: [], names: [] });
   for (const target of targets) {
@@ -189,9 +226,13 @@ export function scanComponents(
       records = lookup(pkg.ecosystem, pkg.name);
       candidates.set(key, records);
     }
+    const undecided: string[] = [];
     for (const record of records) {
-      const hit = affects(record, pkg, cache);
-      if (hit === null) continue;
+      const { hit, unevaluated } = judge(record, pkg, cache);
+      if (hit === null) {
+        if (unevaluated) undecided.push(record.id);
+        continue;
+      }
       const { score, rating } = severityOf(record, cache.vectors);
       const finding: Finding = {
         target,
@@ -208,14 +249,27 @@ export function scanComponents(
       const suppressedBy = suppress?.(finding);
       findings.push(suppressedBy === undefined ? finding : { ...finding, suppressedBy });
     }
+    if (undecided.length > 0) {
+      incomplete.push({
+        target,
+        ecosystem: pkg.ecosystem,
+        name: pkg.name,
+        version: pkg.version,
+        ids: undecided.sort(cmpStr),
+      });
+    }
   }
-  return findings.sort(
+  findings.sort(
     (a, b) =>
       cmpStr(a.name, b.name) ||
       cmpStr(a.version, b.version) ||
       cmpStr(a.id, b.id) ||
       cmpStr(a.target.ref, b.target.ref),
   );
+  incomplete.sort(
+    (a, b) => cmpStr(a.name, b.name) || cmpStr(a.version, b.version) || cmpStr(a.target.ref, b.target.ref),
+  );
+  return { findings, incomplete };
 }
 
 function cmpStr(a: string, b: string): number {

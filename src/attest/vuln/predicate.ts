@@ -1,3 +1,4 @@
+import type { IncompleteScan } from './match.js';
 import type { Finding } from './types.js';
 
 /** in-toto vulns predicate v0.2 (in-toto/attestation spec/predicates/vulns_02.md). */
@@ -8,6 +9,8 @@ export interface VulnsMeta {
   readonly db: { readonly uri?: string; readonly version?: string; readonly lastUpdate: string };
   readonly scanStartedOn: Date;
   readonly scanFinishedOn: Date;
+  /** Components some candidate records could not be decided for (see `scanComponents`). */
+  readonly incomplete?: readonly IncompleteScan[];
 }
 
 export interface VulnsResult {
@@ -23,7 +26,16 @@ export interface VulnsPredicate {
     readonly db: { readonly uri?: string; readonly version?: string; readonly lastUpdate: string };
     readonly result: readonly VulnsResult[];
   };
-  readonly metadata: { readonly scanStartedOn: string; readonly scanFinishedOn: string };
+  readonly metadata: {
+    readonly scanStartedOn: string;
+    readonly scanFinishedOn: string;
+    /** Vouch's addition, present only when some component was not fully scanned (purl, ref, record ids). */
+    readonly notFullyScanned?: readonly {
+      readonly purl: string;
+      readonly ref: string;
+      readonly ids: readonly string[];
+    }[];
+  };
 }
 
 /**
@@ -32,6 +44,7 @@ export interface VulnsPredicate {
  * each: the component (`purl`, `ref`), `aliases`, `fixedIn`, the CVSS `vector`, and for a finding an
  * OpenVEX statement suppressed, `suppressed: true` with the VEX document, status and justification — a
  * consumer that ignores annotations sees every match, one that reads them sees the VEX decision.
+ * `metadata.notFullyScanned` lists the components whose result is not a proof of absence.
  */
 export function toVulnsPredicate(findings: readonly Finding[], meta: VulnsMeta): VulnsPredicate {
   const result = findings.map((f): VulnsResult => {
@@ -76,6 +89,17 @@ export function toVulnsPredicate(findings: readonly Finding[], meta: VulnsMeta):
     metadata: {
       scanStartedOn: meta.scanStartedOn.toISOString(),
       scanFinishedOn: meta.scanFinishedOn.toISOString(),
+      // in-toto attestation framework: consumers ignore fields they do not know, so an extra metadata field
+      // is safe; a result entry per component would read as a vulnerability.
+      ...(meta.incomplete === undefined || meta.incomplete.length === 0
+        ? {}
+        : {
+            notFullyScanned: meta.incomplete.map((i) => ({
+              purl: i.target.purl,
+              ref: i.target.ref,
+              ids: i.ids,
+            })),
+          }),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   type Finding,
+  type IncompleteScan,
   isPackageUrl,
   openVulnDb,
   parseOpenVex,
@@ -108,7 +109,8 @@ export function registerScan(program: Command, { io }: CommandContext): void {
     .addHelpText(
       'after',
       `
-Findings without any severity count at every --fail-on level. A VEX statement about a product's
+Findings without any severity count at every --fail-on level, and so do components not fully scanned
+(records whose version ranges Vouch cannot evaluate, e.g. cargo, gem, nuget, composer): exit 1. A VEX statement about a product's
 subcomponents applies only when that product is the scanned artifact: the SBOM root (its purl, or its name
 when it has none) or a --vex-product.
 Example:
@@ -136,12 +138,14 @@ Example:
 
       const store = openVulnDb(dbPath);
       let findings: Finding[];
+      let incomplete: IncompleteScan[];
       let predicate: ReturnType<typeof toVulnsPredicate>;
       try {
         const info = store.info();
         const scanStartedOn = new Date();
-        findings = scanComponents(targets, store.lookup, { vex, artifact });
+        ({ findings, incomplete } = scanComponents(targets, store.lookup, { vex, artifact }));
         predicate = toVulnsPredicate(findings, {
+          incomplete,
           scanner: { uri: `pkg:npm/vouch@${VERSION}`, version: VERSION },
           db: {
             ...(info.source === undefined ? {} : { uri: info.source }),
@@ -162,13 +166,26 @@ Example:
 
       const suppressed = findings.filter((f) => f.suppressedBy !== undefined).length;
       const bad = o.failOn === undefined ? [] : failing(findings, o.failOn);
+      const partial = new Set(incomplete.map((i) => i.target.ref)).size;
       const summary =
         `${findings.length} vulnerabilities (${suppressed} suppressed by VEX) in ` +
         `${new Set(findings.map((f) => f.target.ref)).size} of ${sbom.components.length} components` +
-        (unscanned > 0 ? `; ${unscanned} without a purl Vouch can match were not scanned` : '');
+        (unscanned > 0 ? `; ${unscanned} without a purl Vouch can match were not scanned` : '') +
+        (partial > 0 ? `; ${partial} not fully scanned` : '');
+      if (partial > 0) {
+        const ecosystems = [...new Set(incomplete.map((i) => i.ecosystem))].sort().join(', ');
+        io.stderr(
+          `warning: ${partial} components not fully scanned: records with version ranges Vouch cannot evaluate ` +
+            `(${ecosystems}): ${incomplete
+              .slice(0, 5)
+              .map((i) => `${clean(i.name)}@${clean(i.version)} (${i.ids.slice(0, 3).join(', ')})`)
+              .join(', ')}${partial > 5 ? ', …' : ''}\n`,
+        );
+      }
       // With --json a failing gate prints only the error object, so stdout stays one JSON document;
       // --output keeps the predicate either way.
-      if (!(o.json === true && bad.length > 0)) {
+      const gateFails = bad.length > 0 || (o.failOn !== undefined && partial > 0);
+      if (!(o.json === true && gateFails)) {
         emit(
           io,
           o.json === true,
@@ -178,6 +195,7 @@ Example:
             summary: {
               components: sbom.components.length,
               unscanned,
+              notFullyScanned: partial,
               findings: findings.length,
               suppressed,
             },
@@ -195,6 +213,14 @@ Example:
           'ERR_VULNS_FOUND',
           `${bad.length} vulnerabilities at or above ${o.failOn} not suppressed by VEX: ${[...new Set(bad.map((f) => f.id))].slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`,
           { details: { count: bad.length } },
+        );
+      }
+      if (gateFails) {
+        // Deny by default: a component that could not be checked does not pass a gate.
+        throw new VouchError(
+          'ERR_SCAN_INCOMPLETE',
+          `${partial} components not fully scanned (version ranges Vouch cannot evaluate); --fail-on does not pass them: ${[...new Set(incomplete.map((i) => `${clean(i.name)}@${clean(i.version)}`))].slice(0, 5).join(', ')}${partial > 5 ? ', …' : ''}`,
+          { details: { count: partial } },
         );
       }
     });

@@ -216,7 +216,7 @@ test('aliases are carried into findings; scanComponents orders and caches lookup
     'a.json',
   );
   const calls: string[] = [];
-  const findings = scanComponents(
+  const { findings } = scanComponents(
     [
       { ref: 'b', purl: 'pkg:npm/%40scope/p@1.0.0' },
       { ref: 'a', purl: 'pkg:npm/%40scope/p@0.9.0' },
@@ -281,7 +281,7 @@ test('npm and NuGet names match case-folded: OSV JSONStream is the purl pkg:npm/
   const js = record('npm', 'JSONStream', [
     { type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.1' }] },
   ]);
-  const findings = scanComponents(
+  const { findings } = scanComponents(
     [
       { ref: 'a', purl: 'pkg:npm/JSONStream@1.3.0' },
       { ref: 'b', purl: 'pkg:npm/jsonstream@1.3.1' },
@@ -308,4 +308,66 @@ test('limit "*" is infinity: no upper bound, in ECOSYSTEM and SEMVER ranges', ()
     ]);
     table(bounded, 'npm', 'p', { '1.0.0': true, '2.0.0': false });
   }
+});
+
+test('components an ecosystem without an order leaves undecided are reported as not fully scanned', () => {
+  const crate = record('crates.io', 'c', [
+    { type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.2.0' }] },
+  ]);
+  const listedToo = parseOsv(
+    {
+      id: 'TEST-0002',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'crates.io', name: 'c' },
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.2.0' }] }],
+          versions: ['1.0.0'],
+        },
+      ],
+    },
+    'b.json',
+  );
+  const npm = record('npm', 'p', [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }]);
+  const git = parseOsv(
+    {
+      id: 'TEST-0003',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'g' },
+          ranges: [{ type: 'GIT', repo: 'x', events: [{ introduced: '0' }] }],
+        },
+      ],
+    },
+    'g.json',
+  );
+  const byName: Record<string, OsvRecord[]> = { c: [crate, listedToo], p: [npm], g: [git] };
+  const r = scanComponents(
+    [
+      { ref: 'c1', purl: 'pkg:cargo/c@1.0.0' },
+      { ref: 'c2', purl: 'pkg:cargo/c@1.1.0' },
+      { ref: 'p1', purl: 'pkg:npm/p@1.0.0' },
+      { ref: 'p2', purl: 'pkg:npm/p@not-a-version' },
+      { ref: 'g1', purl: 'pkg:npm/g@1.0.0' },
+    ],
+    (_e, name) => byName[name] ?? [],
+  );
+  assert.deepEqual(
+    r.findings.map((f) => [f.target.ref, f.id]),
+    [
+      ['c1', 'TEST-0002'],
+      ['p1', 'TEST-0001'],
+    ],
+  );
+  // c1 is found by TEST-0002's list but TEST-0001's range is still undecided; c2 by neither; a version the
+  // order cannot parse is undecided too; GIT ranges never make a component incomplete.
+  assert.deepEqual(
+    r.incomplete.map((i) => [i.target.ref, i.ecosystem, i.name, i.version, i.ids]),
+    [
+      ['c1', 'crates.io', 'c', '1.0.0', ['TEST-0001']],
+      ['c2', 'crates.io', 'c', '1.1.0', ['TEST-0001', 'TEST-0002']],
+      ['p2', 'npm', 'p', 'not-a-version', ['TEST-0001']],
+    ],
+  );
 });

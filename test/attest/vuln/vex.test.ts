@@ -42,7 +42,7 @@ function doc(statements: Statement[], extra: Record<string, unknown> = {}): unkn
 
 function scanIn(artifact: VexArtifact, targets: readonly ScanTarget[], ...docs: unknown[]) {
   const vex = docs.map((d, i) => parseOpenVex(d, `vex${i}.json`));
-  return scanComponents(targets, () => [RECORD], { vex, artifact }).map((f) => [
+  return scanComponents(targets, () => [RECORD], { vex, artifact }).findings.map((f) => [
     f.target.ref,
     f.suppressedBy ?? null,
   ]);
