@@ -154,6 +154,23 @@ function finder(
   };
 }
 
+/** An entry's dependency, which the lockfile must define: a missing one means a truncated or hand-edited file. */
+function dependency(
+  ctx: LockContext,
+  key: string,
+  find: (name: string, range: string) => string | undefined,
+  name: string,
+  range: string,
+): string {
+  const to = find(name, range);
+  if (to !== undefined) return to;
+  throw malformed(
+    ctx,
+    `${JSON.stringify(key)} depends on ${name}@${range}, which the lockfile does not define`,
+    keyLine(ctx, key),
+  );
+}
+
 // ---- yarn v1 ----
 
 async function readV1(ctx: LockContext, parsed: Record<string, unknown>): Promise<PackageGraph> {
@@ -195,14 +212,7 @@ async function readV1(ctx: LockContext, parsed: Record<string, unknown>): Promis
       ['optionalDependencies', 'optional'],
     ] as const) {
       for (const [name, range] of deps(ctx, key, entry, field)) {
-        const to = find(name, range);
-        if (to === undefined) {
-          throw malformed(
-            ctx,
-            `${JSON.stringify(key)} depends on ${name}@${range}, which the lockfile does not define`,
-            keyLine(ctx, key),
-          );
-        }
+        const to = dependency(ctx, key, find, name, range);
         b.edge(id, to, kind);
         depended.add(to);
       }
@@ -338,14 +348,7 @@ async function readBerry(
     const ws = wsManifests.get(key);
     const meta = entry['dependenciesMeta'];
     for (const [name, range] of deps(ctx, key, entry, 'dependencies')) {
-      const to = find(name, range);
-      if (to === undefined) {
-        throw malformed(
-          ctx,
-          `${JSON.stringify(key)} depends on ${name}@${range}, which the lockfile does not define`,
-          keyLine(ctx, key),
-        );
-      }
+      const to = dependency(ctx, key, find, name, range);
       const m = isRecord(meta) ? meta[name] : undefined;
       const optional = isRecord(m) && (m['optional'] === 'true' || m['optional'] === true);
       // Workspace entries merge dependencies and devDependencies; only the workspace's package.json tells them apart.
