@@ -7,7 +7,7 @@ export const GITHUB_BUILD_TYPE = 'https://actions.github.io/buildtypes/workflow/
 /** Vouch's build types (docs/provenance.md; decision 007). */
 export const GITLAB_BUILD_TYPE = 'https://vouch.dev/buildtypes/gitlab-ci/v1';
 export const LOCAL_BUILD_TYPE = 'https://vouch.dev/buildtypes/local/v1';
-export const LOCAL_BUILDER_ID = 'https://vouch.dev/builders/local';
+const LOCAL_BUILDER_ID = 'https://vouch.dev/builders/local';
 
 export type PlatformName = 'github' | 'gitlab' | 'local';
 

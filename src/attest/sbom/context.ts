@@ -85,7 +85,7 @@ export function sriHashes(
   return out;
 }
 
-export const HASH_HEX_LENGTH: Readonly<Record<HashAlg, number>> = {
+const HASH_HEX_LENGTH: Readonly<Record<HashAlg, number>> = {
   'SHA-1': 40,
   'SHA-256': 64,
   'SHA-384': 96,
