@@ -27,7 +27,7 @@ export {
   SLSA_PROVENANCE_V1,
 } from './provenance/provenance.js';
 export type { Toolchain, ToolchainProbe } from './provenance/toolchain.js';
-export { CYCLONEDX_SPEC_VERSION, type CycloneDxBom, toCycloneDx } from './sbom/cyclonedx.js';
+export { type CycloneDxBom, toCycloneDx } from './sbom/cyclonedx.js';
 export type { BomComponent, SbomDocument, SbomFormat } from './sbom/document.js';
 export { MAX_SBOM_BYTES, parseSbom, readSbom, readSbomFile } from './sbom/document-read.js';
 export {
@@ -40,7 +40,7 @@ export {
   sbomTimestamp,
   serializeSbom,
 } from './sbom/generate.js';
-export { LOCKFILE_NAMES, type ReadLockfileOptions, readLockfile } from './sbom/lockfile.js';
+export { type ReadLockfileOptions, readLockfile } from './sbom/lockfile.js';
 export type {
   HashAlg,
   LicenseSource,
@@ -49,17 +49,22 @@ export type {
   PackageHash,
   PackageNode,
 } from './sbom/model.js';
-export { SPDX_VERSION, type SpdxDocument, toSpdx } from './sbom/spdx.js';
+export { type SpdxDocument, toSpdx } from './sbom/spdx.js';
 export {
   type ImportOptions,
   type ImportReport,
   importOsv,
   openVulnDb,
-  VULN_DB_SCHEMA,
   type VulnDb,
   type VulnDbInfo,
 } from './vuln/db.js';
-export { affects, type ScanOptions, scanComponents } from './vuln/match.js';
+export {
+  affects,
+  type IncompleteScan,
+  type ScanOptions,
+  type ScanResult,
+  scanComponents,
+} from './vuln/match.js';
 export { parseOsv } from './vuln/osv.js';
 export {
   toVulnsPredicate,
@@ -68,7 +73,7 @@ export {
   type VulnsPredicate,
   type VulnsResult,
 } from './vuln/predicate.js';
-export { normaliseName, type OsvPackage, purlToPackage } from './vuln/purl.js';
+export { type OsvPackage, purlToPackage } from './vuln/purl.js';
 export { type CvssScore, cvssBaseScore, RATING_ORDER, severityOf } from './vuln/severity.js';
 export type {
   CandidateLookup,
@@ -82,4 +87,11 @@ export type {
   ScanTarget,
   SeverityRating,
 } from './vuln/types.js';
-export { parseOpenVex, type VexDocument, type VexStatement, type VexStatus } from './vuln/vex.js';
+export {
+  isPackageUrl,
+  parseOpenVex,
+  type VexArtifact,
+  type VexDocument,
+  type VexStatement,
+  type VexStatus,
+} from './vuln/vex.js';
