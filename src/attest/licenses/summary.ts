@@ -1,4 +1,5 @@
 import type { BomComponent, SbomDocument } from '../sbom/document.js';
+import { byCodeUnit } from '../sbom/sbom-write-common.js';
 import { type LicenseStatus, type ParsedLicense, parseLicense } from './expression.js';
 
 export interface LicenseGroup {
@@ -23,11 +24,6 @@ export function classify(c: BomComponent): ClassifiedComponent {
   return { component: c, parsed, ...(key === undefined || key === '' ? {} : { key }) };
 }
 
-/** Code-unit order, the same on every machine (localeCompare depends on the ICU data). */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Groups classified components by licence: most frequent first, then by licence text, no licence last. */
 export function groupByLicense(items: readonly ClassifiedComponent[]): LicenseGroup[] {
   const groups = new Map<string, { license?: string; status: LicenseStatus; components: BomComponent[] }>();
@@ -47,7 +43,7 @@ export function groupByLicense(items: readonly ClassifiedComponent[]): LicenseGr
       (a, b) =>
         b.count - a.count ||
         Number(a.license === undefined) - Number(b.license === undefined) ||
-        compareText(a.license ?? '', b.license ?? ''),
+        byCodeUnit(a.license ?? '', b.license ?? ''),
     );
 }
 

@@ -3,6 +3,7 @@ import type * as Tinyglobby from 'tinyglobby';
 import { digestFile, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { ResourceDescriptor } from '../../envelope/index.js';
 import { isFile } from '../sbom/installed.js';
+import { byCodeUnit } from '../sbom/sbom-write-common.js';
 
 const tinyglobby = lazyRequire<typeof Tinyglobby>('tinyglobby');
 
@@ -54,7 +55,7 @@ export async function resolveSubjects(
     );
   }
   const named = [...files].map((path) => ({ path, name: relativeName(cwd, path) }));
-  named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  named.sort((a, b) => byCodeUnit(a.name, b.name));
   const subjects: ResourceDescriptor[] = [];
   for (const { path, name } of named) {
     const { sha256 } = await digestFile(path, ['sha256']);

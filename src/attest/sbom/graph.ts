@@ -1,5 +1,6 @@
 import type { LockfileType, PackageGraph, PackageHash, PackageNode } from './model.js';
 import { npmPurl, type PackageSource } from './purl.js';
+import { byCodeUnit } from './sbom-write-common.js';
 
 /** What a reader knows about one installed package before dedupe. */
 export interface NodeInput {
@@ -139,11 +140,11 @@ export class GraphBuilder {
         dev: d.kind === 'package' && flags.dev,
         optional: d.kind === 'package' && flags.optional,
         kind: d.kind,
-        dependencies: [...d.edges.keys()].filter((id) => this.#nodes.has(id)).sort(compare),
+        dependencies: [...d.edges.keys()].filter((id) => this.#nodes.has(id)).sort(byCodeUnit),
       };
     };
     const packages = new Map<string, PackageNode>();
-    for (const id of [...this.#nodes.keys()].sort(compare)) {
+    for (const id of [...this.#nodes.keys()].sort(byCodeUnit)) {
       const d = this.#nodes.get(id);
       if (d !== undefined && id !== rootId) packages.set(id, freeze(d));
     }
@@ -166,9 +167,4 @@ export class GraphBuilder {
     }
     return seen;
   }
-}
-
-/** Code-unit order, locale-independent, so output is byte-identical everywhere. */
-export function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
