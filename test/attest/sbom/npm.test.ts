@@ -4,18 +4,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readLockfile } from '../../../src/attest/sbom/lockfile.js';
-import type { PackageGraph, PackageNode } from '../../../src/attest/sbom/model.js';
+import type { PackageGraph } from '../../../src/attest/sbom/model.js';
 import { isVouchError } from '../../../src/core/index.js';
-import { expectCode, tempDir, VECTORS } from '../../helpers.js';
-
-const LOCKS = join(VECTORS, 'lockfiles');
-const FIX = join(import.meta.dirname, 'fixtures', 'lockfiles');
-
-function node(g: PackageGraph, id: string): PackageNode {
-  const n = g.packages.get(id);
-  assert.ok(n, `no node ${id}`);
-  return n;
-}
+import { expectCode, tempDir } from '../../helpers.js';
+import { FIX, LOCKS, node } from './reader-fixture.js';
 
 /** The (name, version) pairs, as `@cyclonedx/cyclonedx-npm --package-lock-only` counts components. */
 function pairs(g: PackageGraph): Set<string> {

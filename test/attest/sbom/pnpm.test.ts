@@ -3,29 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readLockfile } from '../../../src/attest/sbom/lockfile.js';
-import type { PackageGraph, PackageNode } from '../../../src/attest/sbom/model.js';
-import { isVouchError } from '../../../src/core/index.js';
-import { expectCode, tempDir, VECTORS } from '../../helpers.js';
-
-const LOCKS = join(VECTORS, 'lockfiles');
-const FIX = join(import.meta.dirname, 'fixtures', 'lockfiles');
-
-function node(g: PackageGraph, id: string): PackageNode {
-  const n = g.packages.get(id);
-  assert.ok(n, `no node ${id}`);
-  return n;
-}
-
-async function message(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.ok(isVouchError(e), String(e));
-    assert.equal(e.code, 'ERR_LOCKFILE_MALFORMED', e.message);
-    return e.message;
-  }
-  assert.fail('expected ERR_LOCKFILE_MALFORMED');
-}
+import { expectCode, tempDir } from '../../helpers.js';
+import { FIX, LOCKS, message, node } from './reader-fixture.js';
 
 describe('pnpm-lock.yaml v9 (osv.dev frontend3)', async () => {
   const g = await readLockfile({
