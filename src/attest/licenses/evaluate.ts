@@ -93,8 +93,6 @@ interface Outcome {
   readonly exception?: LicenseException;
 }
 
-const ACTION_DECISION = { deny: 'deny', warn: 'warn', allow: 'allow' } as const;
-
 function terms(list: readonly LicenseTerm[]): string {
   return list.map(termString).join(', ');
 }
@@ -104,13 +102,13 @@ function evaluateExpression(it: ClassifiedComponent, policy: LicensePolicy): Out
   switch (parsed.status) {
     case 'unknown':
       return {
-        decision: ACTION_DECISION[policy.unknown],
+        decision: policy.unknown,
         reason: 'unknown-license',
         detail: 'the SBOM gives no licence',
       };
     case 'non-spdx':
       return {
-        decision: ACTION_DECISION[policy.nonSpdx],
+        decision: policy.nonSpdx,
         reason: 'non-spdx-license',
         detail: `"${it.key ?? ''}" is not an SPDX expression (${parsed.why})`,
       };
