@@ -3,6 +3,7 @@ import type * as Semver from 'semver';
 import type * as Yaml from 'yaml';
 import { decodeUtf8, digestBytes, isRecord, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { BomComponent } from '../sbom/document.js';
+import { RFC3339_DATE_TIME } from '../sbom/sbom-write-common.js';
 import { parseLicense, parseListEntry, termString } from './expression.js';
 
 const semver = lazyRequire<typeof Semver>('semver');
@@ -44,9 +45,8 @@ const ACTIONS: readonly PolicyAction[] = ['deny', 'warn', 'allow'];
 const SCOPES: readonly Scope[] = ['required', 'optional', 'dev'];
 const KEYS = ['allow', 'deny', 'unknown', 'nonSpdx', 'exceptions', 'scopes'];
 const EXCEPTION_KEYS = ['package', 'license', 'reason', 'expires'];
-/** RFC 3339 full-date, or date-time with a zone. */
+/** RFC 3339 full-date; a date-time with a zone is RFC3339_DATE_TIME. */
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
 type Path = (string | number)[];
 
@@ -199,7 +199,7 @@ export function expiryTime(expires: string): number | undefined {
     const t = Date.parse(`${expires}T00:00:00Z`);
     return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== expires ? undefined : t + 86_400_000;
   }
-  if (!DATE_TIME.test(expires)) return undefined;
+  if (!RFC3339_DATE_TIME.test(expires)) return undefined;
   const t = Date.parse(expires);
   return Number.isNaN(t) ? undefined : t;
 }

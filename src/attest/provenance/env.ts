@@ -1,4 +1,5 @@
 import { VouchError } from '../../core/index.js';
+import { RFC3339_DATE_TIME } from '../sbom/sbom-write-common.js';
 
 /**
  * The only environment variables provenance reads. CI environments also hold tokens (`GITHUB_TOKEN`,
@@ -113,14 +114,12 @@ export function safeRemoteUrl(value: string): string | undefined {
 }
 
 /** RFC 3339 date-time (§5.6), as in-toto Timestamp fields require; normalised to UTC, whole seconds kept. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 export function parseTimestamp(
   value: string,
   source: string,
   code: 'ERR_USAGE' | 'ERR_INPUT_MALFORMED',
 ): string {
-  const ms = RFC3339.test(value) ? Date.parse(value) : Number.NaN;
+  const ms = RFC3339_DATE_TIME.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new VouchError(code, `${source} must be an RFC 3339 date-time, got "${value}"`, {
       details: { source },

@@ -5,7 +5,7 @@ import { VouchError } from '../../core/index.js';
 import { toCycloneDx } from './cyclonedx.js';
 import { type ReadLockfileOptions, readLockfile } from './lockfile.js';
 import type { PackageGraph } from './model.js';
-import type { SbomTool } from './sbom-write-common.js';
+import { RFC3339_DATE_TIME, type SbomTool } from './sbom-write-common.js';
 import { toSpdx } from './spdx.js';
 
 export type { SbomTool, SbomWriteOptions } from './sbom-write-common.js';
@@ -39,9 +39,6 @@ export async function generateSbom(opts: GenerateSbomOptions): Promise<Generated
   return { graph, text: serializeSbom(doc), components: graph.packages.size };
 }
 
-/** RFC 3339 §5.6 date-time (`T`/`Z` in either case, optional fraction, `Z` or a numeric offset). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-
 /**
  * The document timestamp: `--timestamp` (RFC 3339), else SOURCE_DATE_EPOCH (reproducible-builds.org: decimal
  * seconds since the epoch; a malformed value must fail the build, not fall back), else the clock.
@@ -52,7 +49,7 @@ export function sbomTimestamp(
   now: () => Date,
 ): Date {
   if (given !== undefined) {
-    const t = RFC3339.test(given) ? Date.parse(given.toUpperCase()) : Number.NaN;
+    const t = RFC3339_DATE_TIME.test(given) ? Date.parse(given.toUpperCase()) : Number.NaN;
     if (Number.isNaN(t)) {
       throw new VouchError(
         'ERR_USAGE',

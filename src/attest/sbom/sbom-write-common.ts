@@ -103,6 +103,9 @@ export function distributionUrl(resolved: string | undefined): string | undefine
   return URL.canParse(url) ? url : undefined;
 }
 
+/** RFC 3339 §5.6 date-time (`T`/`Z` in either case, optional fraction, `Z` or a numeric offset). */
+export const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
 /** RFC 3339 UTC with whole seconds (SPDX 2.3 §6.9 requires `YYYY-MM-DDThh:mm:ssZ`; CycloneDX takes the same). */
 export function isoSeconds(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new TypeError('timestamp is an invalid Date');
