@@ -1,6 +1,7 @@
 /**
  * What the CycloneDX and SPDX writers share: node order, licence classification, URL hygiene, timestamps and
- * content-derived identifiers. Everything here is deterministic: no locale, no clock, no randomness.
+ * content-derived identifiers. Everything here is deterministic: no locale, no clock, no randomness. The
+ * code-unit order and the RFC 3339 pattern also serve the package graph, licences and provenance.
  */
 import parseSpdx from 'spdx-expression-parse';
 import { digestBytes, toHex } from '../../core/index.js';
