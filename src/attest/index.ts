@@ -17,7 +17,7 @@ export {
   parsePolicy,
 } from './licenses/policy.js';
 export { type LicenseGroup, summarizeLicenses } from './licenses/summary.js';
-export { checkPredicate, PREDICATE_TYPES, predicateFromFile } from './predicates.js';
+export { checkPredicate, PREDICATE_TYPES, readPredicateFile } from './predicates.js';
 export type { GitReader, GitState } from './provenance/git.js';
 export { GITHUB_BUILD_TYPE, GITLAB_BUILD_TYPE, LOCAL_BUILD_TYPE } from './provenance/platforms.js';
 export {

@@ -146,28 +146,25 @@ export function checkPredicate(predicateType: string, predicate: unknown, source
 
 /**
  * Reads a predicate file for `attest`: either the predicate itself, or a whole in-toto Statement (what
- * `vouch provenance` writes), whose predicate is taken once its type matches and one of its subjects is the
- * artifact being attested — re-signing a statement about other files would misattribute it.
+ * `vouch provenance` writes) of the same predicate type, whose predicate is taken. The caller must then check
+ * that one of the statement's subjects is the artifact being attested (`assertSubjectMatches`): re-signing a
+ * statement about other files would misattribute it.
  */
-export function predicateFromFile(
+export function readPredicateFile(
   bytes: Uint8Array,
   source: string,
-  o: { predicateType: string; sha256: string },
-): unknown {
+  predicateType: string,
+): { predicate: unknown; statement?: Statement } {
   const json = parseJson(bytes, source);
-  if (!isRecord(json) || (json['_type'] !== STATEMENT_V1 && json['_type'] !== STATEMENT_V01)) return json;
-  const st: Statement = parseStatement(bytes);
-  if (st.predicateType !== o.predicateType) {
+  if (!isRecord(json) || (json['_type'] !== STATEMENT_V1 && json['_type'] !== STATEMENT_V01)) {
+    return { predicate: json };
+  }
+  const statement = parseStatement(bytes);
+  if (statement.predicateType !== predicateType) {
     throw new VouchError(
       'ERR_INTOTO_PREDICATE_TYPE',
-      `${source} is a statement of type ${st.predicateType}, not ${o.predicateType}`,
+      `${source} is a statement of type ${statement.predicateType}, not ${predicateType}`,
     );
   }
-  if (!st.subject.some((sub) => sub.digest['sha256'] === o.sha256)) {
-    throw new VouchError(
-      'ERR_INTOTO_SUBJECT_MISMATCH',
-      `${source} is a statement about other artifacts: none of its subjects has sha256 ${o.sha256}`,
-    );
-  }
-  return st.predicate;
+  return { predicate: statement.predicate, statement };
 }

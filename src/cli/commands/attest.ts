@@ -1,8 +1,13 @@
 import type { Command } from 'commander';
-import { checkPredicate, predicateFromFile } from '../../attest/index.js';
+import { checkPredicate, readPredicateFile } from '../../attest/index.js';
 import { readInput, toHex, writeFileAtomic } from '../../core/index.js';
 import { artifactDigest } from '../../crypto/index.js';
-import { buildStatement, serializeBundle, signStatementToBundle } from '../../envelope/index.js';
+import {
+  assertSubjectMatches,
+  buildStatement,
+  serializeBundle,
+  signStatementToBundle,
+} from '../../envelope/index.js';
 import { artifactArg, artifactName, describeArtifact, loadSigner, outputBeside } from '../common.js';
 import { type CommandContext, usage } from '../context.js';
 import { emit } from '../output.js';
@@ -57,17 +62,22 @@ Examples:
       const predicateType = predicateTypeArg(o.type);
       const artifact = artifactArg(artifactRef, io);
       const out = outputBeside(artifact, o.bundle, '.intoto.sigstore.json', '--bundle');
-      const sha256 = toHex(await artifactDigest(artifact, 'sha256'));
-      const predicate = predicateFromFile(await readInput(o.predicate, MAX_PREDICATE), o.predicate, {
+      // Cheap checks first (predicate, key), then the artifact, which may be large.
+      const input = readPredicateFile(
+        await readInput(o.predicate, MAX_PREDICATE),
+        o.predicate,
         predicateType,
-        sha256,
-      });
-      const summary = checkPredicate(predicateType, predicate, o.predicate);
+      );
+      const summary = checkPredicate(predicateType, input.predicate, o.predicate);
       const signer = await loadSigner(o.key, io);
+      const digest = await artifactDigest(artifact, 'sha256');
+      if (input.statement !== undefined)
+        assertSubjectMatches(input.statement, { algorithm: 'sha256', digest });
+      const sha256 = toHex(digest);
       const statement = buildStatement({
         subjects: [{ name: artifactName(artifact), digest: { sha256 } }],
         predicateType,
-        predicate,
+        predicate: input.predicate,
       });
       const bundle = await signStatementToBundle(signer, statement);
       await writeFileAtomic(out, serializeBundle(bundle), { overwrite: o.force === true });
