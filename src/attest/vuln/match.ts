@@ -1,3 +1,4 @@
+import { byCodeUnit } from '../sbom/sbom-write-common.js';
 import { normaliseName, type OsvPackage, purlToPackage } from './purl.js';
 import { type CvssScore, severityOf } from './severity.js';
 import type { CandidateLookup, Finding, OsvAffected, OsvRange, OsvRecord, ScanTarget } from './types.js';
@@ -255,23 +256,22 @@ export function scanComponents(
         ecosystem: pkg.ecosystem,
         name: pkg.name,
         version: pkg.version,
-        ids: undecided.sort(cmpStr),
+        ids: undecided.sort(byCodeUnit),
       });
     }
   }
   findings.sort(
     (a, b) =>
-      cmpStr(a.name, b.name) ||
-      cmpStr(a.version, b.version) ||
-      cmpStr(a.id, b.id) ||
-      cmpStr(a.target.ref, b.target.ref),
+      byCodeUnit(a.name, b.name) ||
+      byCodeUnit(a.version, b.version) ||
+      byCodeUnit(a.id, b.id) ||
+      byCodeUnit(a.target.ref, b.target.ref),
   );
   incomplete.sort(
-    (a, b) => cmpStr(a.name, b.name) || cmpStr(a.version, b.version) || cmpStr(a.target.ref, b.target.ref),
+    (a, b) =>
+      byCodeUnit(a.name, b.name) ||
+      byCodeUnit(a.version, b.version) ||
+      byCodeUnit(a.target.ref, b.target.ref),
   );
   return { findings, incomplete };
-}
-
-function cmpStr(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -4,6 +4,8 @@
  * ECOSYSTEM ordering. Every string is a Maven version, so this never fails; it only orders.
  */
 
+import { byCodeUnit } from '../sbom/sbom-write-common.js';
+
 /** A prefixed token: `.` or `-` (a digit/letter transition counts as `-`), and a number or a qualifier. */
 interface Token {
   readonly prefix: '.' | '-';
@@ -75,7 +77,7 @@ export function parseMavenVersion(version: string): MavenVersion {
 
 function compareNumbers(a: string, b: string): number {
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return byCodeUnit(a, b);
 }
 
 function qualifierRank(q: string): number {
@@ -88,7 +90,7 @@ function compareQualifiers(a: string, b: string): number {
   const rb = qualifierRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
   if (ra < KNOWN.length) return 0;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return byCodeUnit(a, b);
 }
 
 /** `.qualifier` < `-qualifier` < `-number` < `.number` (spec, prefixed token order). */
