@@ -4,7 +4,7 @@
 # a wrong key and a wrong attestation type are rejected.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-vouch() { node "$root/dist/cli/main.js" "$@"; }
+vouch() { node "$root/dist/bin/vouch.js" "$@"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/vouch-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { VouchError } from '../core/index.js';
 
 /** Everything a command touches outside the library, so tests can run commands in-process. */
@@ -41,11 +42,12 @@ export function passphraseSource(io: CliIO, opts: { confirm?: boolean } = {}): (
 }
 
 /** Reads a line from the controlling terminal with echo off (raw mode), for `readSecret`. */
-export function terminalSecretReader(): CliIO['readSecret'] {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) return undefined;
+function terminalSecretReader(): CliIO['readSecret'] {
+  // isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream, a cost every command paid.
+  if (!isatty(0)) return undefined;
   return (prompt: string) =>
     new Promise<string>((resolve, reject) => {
+      const stdin = process.stdin;
       process.stderr.write(prompt);
       let value = '';
       stdin.setRawMode(true);
@@ -73,6 +75,11 @@ export function terminalSecretReader(): CliIO['readSecret'] {
 
 export function processIO(): CliIO {
   const reader = terminalSecretReader();
+  // `vouch … | head`: the reader left, so stop writing, quietly, as cat and git do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

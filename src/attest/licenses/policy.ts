@@ -1,8 +1,8 @@
-import { PackageURL } from 'packageurl-js';
 import type * as Semver from 'semver';
 import type * as Yaml from 'yaml';
 import { decodeUtf8, digestBytes, isRecord, lazyRequire, toHex, VouchError } from '../../core/index.js';
 import type { BomComponent } from '../sbom/document.js';
+import { parsePurl } from '../sbom/purl.js';
 import { RFC3339_DATE_TIME } from '../sbom/sbom-write-common.js';
 import { parseLicense, parseListEntry, termString } from './expression.js';
 
@@ -220,12 +220,9 @@ function packagePattern(text: string): PackagePattern | undefined {
   if (range === '') return undefined;
   const withRange = range === undefined ? {} : { range };
   if (!base.startsWith('pkg:')) return base === '' ? undefined : { name: base, ...withRange };
-  try {
-    const p = PackageURL.fromString(base);
-    return { purl: { type: p.type, namespace: p.namespace ?? '', name: p.name }, ...withRange };
-  } catch {
-    return undefined;
-  }
+  const p = parsePurl(base);
+  if (p === undefined) return undefined;
+  return { purl: { type: p.type, namespace: p.namespace ?? '', name: p.name }, ...withRange };
 }
 
 function versionInRange(version: string | undefined, range: string | undefined): boolean {
@@ -251,12 +248,8 @@ export function exceptionApplies(e: LicenseException, c: BomComponent): boolean 
   if (p === undefined) return false;
   if (p.name !== undefined) return p.name === c.name && versionInRange(c.version, p.range);
   if (p.purl === undefined || c.purl === undefined) return false;
-  let cp: PackageURL;
-  try {
-    cp = PackageURL.fromString(c.purl);
-  } catch {
-    return false;
-  }
+  const cp = parsePurl(c.purl);
+  if (cp === undefined) return false;
   return (
     cp.type === p.purl.type &&
     (cp.namespace ?? '') === p.purl.namespace &&

@@ -1,4 +1,16 @@
-import { PackageURL } from 'packageurl-js';
+import type * as PackageUrlJs from 'packageurl-js';
+import { lazyRequire, VouchError } from '../../core/index.js';
+
+const packageUrlJs = lazyRequire<typeof PackageUrlJs>('packageurl-js');
+
+/** A purl's parts (packageurl-js, loaded on first use), or undefined when the string is not a valid purl. */
+export function parsePurl(text: string): PackageUrlJs.PackageURL | undefined {
+  try {
+    return packageUrlJs().PackageURL.fromString(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Where a package's bytes came from. Registry packages need no qualifier; the purl spec's npm type says
@@ -12,25 +24,44 @@ export type PackageSource =
 
 export const REGISTRY: PackageSource = { type: 'registry' };
 
-/** `pkg:npm/%40scope/name@1.2.3` (the spec percent-encodes the scope's `@`), plus the source qualifier. */
+/**
+ * `pkg:npm/%40scope/name@1.2.3` (the spec percent-encodes the scope's `@`), plus the source qualifier.
+ * Written out rather than built with packageurl-js: this runs once per lockfile entry on `vouch sbom`'s
+ * start-up path, and the library's load alone cost more than the whole npm reader (decision 013). The
+ * output is the same string packageurl-js 2 gives, which test/attest/sbom/purl.test.ts checks property-wise:
+ * npm lowercases namespace and name, trims name, version and qualifier value, and encodes each component
+ * as packageurl-js's encoders do.
+ */
 export function npmPurl(name: string, version: string, source: PackageSource): string {
   const slash = name.startsWith('@') ? name.indexOf('/') : -1;
-  const namespace = slash > 0 ? name.slice(0, slash) : undefined;
-  const bare = slash > 0 ? name.slice(slash + 1) : name;
-  const qualifiers =
-    source.type === 'git'
-      ? { vcs_url: publishableUrl(source.url) }
-      : source.type === 'tarball'
-        ? { download_url: publishableUrl(source.url) }
-        : undefined;
-  return new PackageURL(
-    'npm',
-    namespace,
-    bare,
-    version === '' ? undefined : version,
-    qualifiers,
-    undefined,
-  ).toString();
+  const bare = (slash > 0 ? name.slice(slash + 1) : name).trim().toLowerCase();
+  if (bare === '' || !name.isWellFormed() || !version.isWellFormed())
+    throw new VouchError(
+      'ERR_LOCKFILE_MALFORMED',
+      `no purl can be built for package ${JSON.stringify(name)}`,
+    );
+  let purl = 'pkg:npm/';
+  if (slash > 0) purl += `${encodeURIComponent(name.slice(0, slash).toLowerCase()).replaceAll('%3A', ':')}/`;
+  purl += encodeURIComponent(bare);
+  const v = version.trim();
+  if (v !== '') purl += `@${encodeURIComponent(v).replaceAll('%3A', ':').replaceAll('%2B', '+')}`;
+  if (source.type === 'git' || source.type === 'tarball') {
+    const value = publishableUrl(source.url).trim();
+    if (value !== '') purl += `?${source.type === 'git' ? 'vcs_url' : 'download_url'}=${formEncode(value)}`;
+  }
+  return purl;
+}
+
+/**
+ * application/x-www-form-urlencoded serialisation of a qualifier value (WHATWG URL §5.2), with a space as
+ * `%20` rather than `+`: encodeURIComponent plus the five marks it leaves alone. Lone surrogates become
+ * U+FFFD as URLSearchParams makes them.
+ */
+function formEncode(value: string): string {
+  return encodeURIComponent(value.toWellFormed()).replace(
+    /[!'()~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 const GIT_PREFIXES = ['git+', 'git://', 'git@', 'github:', 'gitlab:', 'bitbucket:', 'gist:'];

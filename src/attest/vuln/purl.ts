@@ -1,4 +1,4 @@
-import { PackageURL } from 'packageurl-js';
+import { parsePurl } from '../sbom/purl.js';
 
 /** A package version as OSV names it: ecosystem, name in the ecosystem's spelling, version. */
 export interface OsvPackage {
@@ -39,12 +39,8 @@ export function normaliseName(ecosystem: string, name: string): string {
  * no OSV ecosystem covers (such a component cannot be scanned; the caller reports it).
  */
 export function purlToPackage(purl: string): OsvPackage | undefined {
-  let p: PackageURL;
-  try {
-    p = PackageURL.fromString(purl);
-  } catch {
-    return undefined;
-  }
+  const p = parsePurl(purl);
+  if (p === undefined) return undefined;
   const t = Object.hasOwn(TYPES, p.type) ? TYPES[p.type] : undefined;
   if (t === undefined || p.version === undefined || p.version === null || p.version === '') return undefined;
   const ns =

@@ -1,5 +1,5 @@
-import { PackageURL } from 'packageurl-js';
 import { JsonFields, sourceContext } from '../../core/index.js';
+import { parsePurl } from '../sbom/purl.js';
 import { isTimestamp } from './osv.js';
 import type { Finding } from './types.js';
 
@@ -74,12 +74,8 @@ export interface VexDocument {
 }
 
 function productPurl(purl: string): ProductPurl | undefined {
-  let p: PackageURL;
-  try {
-    p = PackageURL.fromString(purl);
-  } catch {
-    return undefined;
-  }
+  const p = parsePurl(purl);
+  if (p === undefined) return undefined;
   return {
     type: p.type,
     namespace: p.namespace ?? '',

@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PackageURL } from 'packageurl-js';
 import { generateSbom } from '../../../src/attest/sbom/generate.js';
-import { npmPurl, publishableUrl } from '../../../src/attest/sbom/purl.js';
-import { tempDir } from '../../helpers.js';
+import {
+  npmPurl,
+  type PackageSource,
+  publishableUrl,
+  REGISTRY,
+  sourceOf,
+} from '../../../src/attest/sbom/purl.js';
+import { expectCode, tempDir, VECTORS } from '../../helpers.js';
+
+const LOCKFILES = join(VECTORS, 'lockfiles');
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const TOOL = { name: 'vouch', version: '0.0.0-test' };
@@ -129,4 +139,74 @@ describe('SBOMs publish no lockfile credentials', () => {
       });
     }
   }
+});
+
+/**
+ * npmPurl is written out for start-up speed (decision 013); it must give packageurl-js's string for every
+ * input packageurl-js accepts: the lockfile vectors' names and versions, and arbitrary ones.
+ */
+describe('npmPurl equals packageurl-js', () => {
+  const RUNS = Number(process.env['VOUCH_PROPERTY_RUNS'] ?? 150) * 20;
+  const reference = (name: string, version: string, source: PackageSource): string => {
+    const slash = name.startsWith('@') ? name.indexOf('/') : -1;
+    const qualifier =
+      source.type === 'git'
+        ? { vcs_url: publishableUrl(source.url) }
+        : source.type === 'tarball'
+          ? { download_url: publishableUrl(source.url) }
+          : undefined;
+    return new PackageURL(
+      'npm',
+      slash > 0 ? name.slice(0, slash) : undefined,
+      slash > 0 ? name.slice(slash + 1) : name,
+      version === '' ? undefined : version,
+      qualifier,
+      undefined,
+    ).toString();
+  };
+  const agree = (name: string, version: string, source: PackageSource): void => {
+    let want: string;
+    try {
+      want = reference(name, version, source);
+    } catch {
+      // packageurl-js refuses it (empty name, lone surrogate): ours must refuse with a code.
+      expectCode(() => npmPurl(name, version, source), 'ERR_LOCKFILE_MALFORMED');
+      return;
+    }
+    assert.equal(npmPurl(name, version, source), want, JSON.stringify({ name, version, source }));
+  };
+
+  it('on every package of the npm lockfile vectors', async () => {
+    let seen = 0;
+    for (const file of readdirSync(LOCKFILES).filter((f) => f.endsWith('package-lock.json'))) {
+      const lock = JSON.parse(readFileSync(join(LOCKFILES, file), 'utf8')) as {
+        packages: Record<string, { name?: string; version?: string; resolved?: string }>;
+      };
+      for (const [path, p] of Object.entries(lock.packages)) {
+        const name = p.name ?? path.slice(path.lastIndexOf('node_modules/') + 13);
+        if (name === '') continue;
+        agree(name, p.version ?? '', sourceOf(p.resolved, name, p.version ?? ''));
+        seen++;
+      }
+    }
+    assert.ok(seen > 1000, `only ${seen} packages`);
+  });
+
+  it('on arbitrary names, versions and source URLs', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.string({ unit: fc.constantFrom(..."aZ09@/:+%!~*'() .-_#?=&\t".split('')), maxLength: 12 }),
+    );
+    const source: fc.Arbitrary<PackageSource> = fc.oneof(
+      fc.constant(REGISTRY),
+      fc.constant({ type: 'local' } as const),
+      fc.record({ type: fc.constantFrom('git' as const, 'tarball' as const), url: text }),
+    );
+    fc.assert(
+      fc.property(fc.tuple(fc.constantFrom('', '@', '@s/'), text), text, source, ([prefix, n], v, s) =>
+        agree(prefix + n, v, s),
+      ),
+      { numRuns: RUNS },
+    );
+  });
 });
