@@ -12,6 +12,7 @@ const LAYERS = [
   'log',
   'ca',
   'tsa',
+  'oci',
   'policy',
   'verify',
   'catalog',

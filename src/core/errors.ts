@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   ERR_KEY_PASSWORD_MISSING: 'usage',
   ERR_PGP_KEY_UNUSABLE: 'usage',
   ERR_OUTPUT_EXISTS: 'usage',
+  ERR_OCI_INSECURE: 'usage',
 
   // input: something read was unreadable, malformed, too large or of the wrong kind
   ERR_INPUT_UNREADABLE: 'input',
@@ -51,6 +52,18 @@ export const ERROR_CODES = {
   ERR_VULN_DB: 'input',
   ERR_GIT: 'input',
   ERR_PROVENANCE_SUBJECT: 'input',
+  ERR_POLICY_MALFORMED: 'input',
+  ERR_POLICY_CEL: 'input',
+  ERR_POLICY_COST: 'input',
+  ERR_POLICY_TEST_MALFORMED: 'input',
+  ERR_OCI_REFERENCE: 'input',
+  ERR_OCI_MANIFEST: 'input',
+  ERR_OCI_NOT_FOUND: 'input',
+  ERR_OCI_AUTH: 'input',
+  ERR_OCI_REGISTRY: 'input',
+  ERR_REQUEST_MALFORMED: 'input',
+  ERR_REQUEST_TOO_LARGE: 'input',
+  ERR_ADMISSION_MALFORMED: 'input',
 
   // verify: the input is well-formed but the proof it carries does not hold
   ERR_DIGEST_MISMATCH: 'verify',
@@ -88,10 +101,15 @@ export const ERROR_CODES = {
   ERR_LICENSE_POLICY: 'verify',
   ERR_VULNS_FOUND: 'verify',
   ERR_SCAN_INCOMPLETE: 'verify',
+  ERR_POLICY_DENIED: 'verify',
+  ERR_POLICY_NO_MATCH: 'verify',
+  ERR_POLICY_TIMEOUT: 'verify',
+  ERR_POLICY_TEST_FAILED: 'verify',
 
   // internal: a bug or an environment failure, never the user's input
   ERR_INTERNAL: 'internal',
   ERR_OUTPUT_WRITE: 'internal',
+  ERR_OCI_UNREACHABLE: 'internal',
 } as const satisfies Record<string, ErrorCategory>;
 
 export type VouchErrorCode = keyof typeof ERROR_CODES;
