@@ -5,6 +5,7 @@ import type { Gate } from './gate.js';
 import { notFound, problemOf } from './http-errors.js';
 import { startDeadline } from './limits.js';
 import { parseVerifyRequest } from './request.js';
+import { checkTlsMaterial } from './tls.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -74,6 +75,9 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     opts.admissionConcurrency ?? DEFAULTS.admissionConcurrency,
   );
   const { gate, version } = opts;
+  const tls =
+    opts.tls === undefined ? undefined : { cert: Buffer.from(opts.tls.cert), key: Buffer.from(opts.tls.key) };
+  if (tls !== undefined) checkTlsMaterial(tls.cert, tls.key);
   const info = await prepareDataDir(opts.dataDir, version);
 
   const { fastify, LogController } = await import('fastify');
@@ -85,10 +89,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     // One line per request, written by the onResponse hook below, instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     logger: opts.log === undefined ? false : { level: opts.log.level, stream: { write: opts.log.write } },
-    https:
-      opts.tls === undefined
-        ? null
-        : { cert: Buffer.from(opts.tls.cert), key: Buffer.from(opts.tls.key), minVersion: 'TLSv1.2' },
+    https: tls === undefined ? null : { ...tls, minVersion: 'TLSv1.2' },
   });
 
   // JSON only; any other media type is 415. core's parser turns bad JSON or UTF-8 into coded errors.

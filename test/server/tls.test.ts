@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers.js';
+import { isVouchError } from '../../src/core/index.js';
+import { expectCode, tempDir } from '../helpers.js';
 import { review, startServer, TestGate } from './helpers.js';
 
 const SERVICE = 'vouch-webhook.vouch-system.svc';
@@ -136,5 +137,35 @@ describe('server: TLS', async () => {
         code: 'ERR_TLS_CERT_ALTNAME_INVALID',
       },
     );
+  });
+});
+
+describe('server: TLS material', async () => {
+  const pki = makePki();
+  const other = makePki();
+  const start = (cert: string, key: string) => startServer(new TestGate(), { tls: { cert, key } });
+
+  it('refuses a certificate that is not one (ERR_CERT_MALFORMED)', async () => {
+    await expectCode(
+      () => start('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', pki.key),
+      'ERR_CERT_MALFORMED',
+    );
+  });
+
+  it('refuses a key that is not one, without quoting it (ERR_KEY_MALFORMED)', async () => {
+    const secret = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n';
+    let thrown: unknown;
+    try {
+      await start(pki.cert, secret);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(isVouchError(thrown, 'ERR_KEY_MALFORMED'));
+    assert.equal(thrown.cause, undefined);
+    assert.ok(!thrown.message.includes('c2VjcmV0'));
+  });
+
+  it('refuses a key that does not belong to the certificate (ERR_USAGE)', async () => {
+    await expectCode(() => start(pki.cert, other.key), 'ERR_USAGE');
   });
 });
