@@ -61,7 +61,7 @@ async function signAndAttach(
  * manifest digest as subject and predicate type `https://sigstore.dev/cosign/sign/v1`, in DSSE, so every key
  * type signs it (Ed25519 cannot sign a prehash); stored as a referrer of the image.
  */
-export function signImage(
+export async function signImage(
   client: RegistryClient,
   ref: Reference,
   signer: Signer,
@@ -71,7 +71,7 @@ export function signImage(
 }
 
 /** Attests an image: the predicate in a Statement about its manifest digest, in DSSE, stored as a referrer. */
-export function attestImage(
+export async function attestImage(
   client: RegistryClient,
   ref: Reference,
   signer: Signer,

@@ -92,7 +92,7 @@ describe('registry client (docker-registry 2.8, no auth)', () => {
     await expectCode(() => client.getManifest(ref, image.digest), 'ERR_DIGEST_MISMATCH');
     const layerPath = blobPath(reg, image.layerDigest);
     const layer = readFileSync(layerPath);
-    layer[layer.length - 1] ^= 1;
+    layer.writeUInt8(layer.readUInt8(layer.length - 1) ^ 1, layer.length - 1);
     writeFileSync(layerPath, layer);
     await expectCode(() => client.getBlob(ref, image.layerDigest, 1 << 20), 'ERR_DIGEST_MISMATCH');
   });
@@ -106,7 +106,10 @@ describe('registry client (docker-registry 2.8, no auth)', () => {
 
   it('codes a registry that is not there as ERR_OCI_UNREACHABLE', async () => {
     const port = await freePort();
-    await expectCode(() => client.resolve(parseReference(`127.0.0.1:${port}/acme/app:1`)), 'ERR_OCI_UNREACHABLE');
+    await expectCode(
+      () => client.resolve(parseReference(`127.0.0.1:${port}/acme/app:1`)),
+      'ERR_OCI_UNREACHABLE',
+    );
   });
 });
 

@@ -2,7 +2,7 @@
 // gzip-compressed tar layer holding a single file, pushed through the client under test.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { digestOf, OCI_MANIFEST, type RegistryClient, type Reference } from '../../src/oci/index.js';
+import { digestOf, OCI_MANIFEST, type Reference, type RegistryClient } from '../../src/oci/index.js';
 
 /** A POSIX ustar archive with one regular file (enough for a registry; the layer is never unpacked). */
 export function tarOf(name: string, content: Buffer): Buffer {

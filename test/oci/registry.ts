@@ -52,23 +52,27 @@ interface TokenServer {
 async function startTokenServer(dir: string, service: string, issuer: string): Promise<TokenServer> {
   const keyPath = join(dir, 'token.key');
   const certPath = join(dir, 'token.pem');
-  execFileSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=vouch-test-token-issuer',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=vouch-test-token-issuer',
+    ],
+    { stdio: 'ignore' },
+  );
   const key: KeyObject = createPrivateKey(readFileSync(keyPath));
   const x5c = new X509Certificate(readFileSync(certPath)).raw.toString('base64');
   const requests: TestRegistry['tokenRequests'] = [];
@@ -76,7 +80,9 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
     const url = new URL(req.url ?? '/', 'http://token');
     const scopes = url.searchParams.getAll('scope');
     const auth = req.headers.authorization;
-    const creds = auth?.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : undefined;
+    const creds = auth?.startsWith('Basic ')
+      ? Buffer.from(auth.slice(6), 'base64').toString('utf8')
+      : undefined;
     const user = creds === undefined ? null : creds.slice(0, creds.indexOf(':'));
     requests.push({ scope: scopes, service: url.searchParams.get('service'), user });
     if (creds !== `${USER.username}:${USER.password}`) {
@@ -91,7 +97,16 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
     });
     const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'ES256', x5c: [x5c] }));
     const claims = b64url(
-      JSON.stringify({ iss: issuer, sub: USER.username, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access }),
+      JSON.stringify({
+        iss: issuer,
+        sub: USER.username,
+        aud: service,
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomUUID(),
+        access,
+      }),
     );
     const sig = sign('sha256', Buffer.from(`${header}.${claims}`), { key, dsaEncoding: 'ieee-p1363' });
     res.writeHead(200, { 'content-type': 'application/json' });
