@@ -80,6 +80,8 @@ export function recorded(record: string): string[][] {
 
 export interface ActionRun {
   readonly code: number;
+  /** The working directory the step ran in. */
+  readonly dir: string;
   readonly stderr: string;
   readonly calls: string[][];
   readonly outputs: Record<string, string>;
@@ -143,7 +145,7 @@ export function runAction(given: Obj, opts: { exit?: number; env?: Record<string
     const eq = line.indexOf('=');
     if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
   }
-  return { code: r.status ?? -1, stderr: r.stderr, calls: recorded(record), outputs };
+  return { code: r.status ?? -1, dir, stderr: r.stderr, calls: recorded(record), outputs };
 }
 
 /** The jobs of the example workflow, by id. */
