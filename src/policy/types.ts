@@ -139,3 +139,115 @@ export interface PolicyTrust {
   /** Absolute path of the trusted_root.json the policy names, if any (keyless needs one). */
   readonly trustedRoot?: string;
 }
+
+/** `spec.match[]`: the entry matches when every field it gives matches (picomatch globs). */
+export interface MatchEntry {
+  /** Artifact name or path (`dist/*.tgz`; a pattern without `/` matches the base name). */
+  readonly name?: string;
+  /** Package URL (`pkg:npm/@acme/*`), compared with and without its version, percent-decoded. */
+  readonly purl?: string;
+  /** `registry/repository` of an OCI image (`127.0.0.1:5000/acme/*`). */
+  readonly oci?: string;
+}
+
+/** `spec.signatures[].keys[]` as written (the file of `path` is read into PolicyTrust). */
+export interface PolicyKeySpec {
+  readonly name: string;
+  readonly path?: string;
+  readonly publicKey?: string;
+  /** RFC 3339 date-time as written. */
+  readonly notAfter?: string;
+  readonly revoked: boolean;
+}
+
+export interface SignatureRequirements {
+  readonly threshold: number;
+  readonly keys: readonly PolicyKeySpec[];
+  readonly identities: readonly IdentityRule[];
+  /** As written (relative to the policy file); PolicyTrust holds the absolute path. */
+  readonly trustedRoot?: string;
+  /** `<n>d|h|m|s`: the newest trusted signature must be at most this old. */
+  readonly maxAge?: string;
+}
+
+/** A CEL condition (`spec.attestations[].conditions[]`) or rule (`spec.rules[]`). */
+export interface PolicyCondition {
+  readonly id: string;
+  readonly expr: string;
+  readonly message?: string;
+  readonly mode: RuleMode;
+}
+
+export interface PolicyRule extends PolicyCondition {
+  readonly tier: Tier;
+}
+
+export interface AttestationRequirement {
+  readonly id: string;
+  /** As written: a URI, or a short name (slsa, cyclonedx, spdx, licenses, vulns, openvex). */
+  readonly predicateType: string;
+  readonly maxAge?: string;
+  readonly conditions: readonly PolicyCondition[];
+}
+
+/** `spec.baseline`: what provenance of this artifact family must say (deep tier). */
+export interface Baseline {
+  readonly builder?: string;
+  readonly sourceRepository?: string;
+  /** RE2 regexp over the source ref (`refs/heads/main`). */
+  readonly branch?: string;
+  readonly buildType?: string;
+  /** Tool name → semver range over the toolchain versions the provenance records. */
+  readonly toolchain?: Readonly<Record<string, string>>;
+  readonly mode: RuleMode;
+}
+
+export interface PolicyException {
+  /** The check id it waives (`rules.no-high-vulns`, `baseline.builder`, `attestations.sbom.complete`). */
+  readonly rule: string;
+  readonly owner: string;
+  /** RFC 3339 date or date-time as written; a date runs to the end of that day (UTC). */
+  readonly expires: string;
+  readonly reason?: string;
+}
+
+/** The validated policy document (`kind: Policy`); optional lists are empty, defaults filled in. */
+export interface PolicyDocument {
+  readonly apiVersion: 'vouch.dev/v1';
+  readonly kind: 'Policy';
+  readonly metadata: { readonly name: string; readonly description?: string };
+  readonly spec: {
+    readonly match: readonly MatchEntry[];
+    readonly signatures: SignatureRequirements;
+    readonly attestations: readonly AttestationRequirement[];
+    readonly baseline?: Baseline;
+    readonly rules: readonly PolicyRule[];
+    readonly exceptions: readonly PolicyException[];
+  };
+}
+
+/** A compiled policy: validated, keys read, every CEL expression parsed, type-checked, costed and planned. */
+export interface CompiledPolicy {
+  /** `metadata.name`. */
+  readonly name: string;
+  /** `sha256:<hex>` of the RFC 8785 canonical JSON of the document with every key given as its canonical PEM:
+   * the same policy in YAML or JSON, with a key inline or in a file, has the same digest. */
+  readonly digest: string;
+  /** The file it came from. */
+  readonly source?: string;
+  readonly document: PolicyDocument;
+  readonly trust: PolicyTrust;
+}
+
+/** One problem `vouch policy check` reports. `line`/`column` are 1-based positions in the policy file. */
+export interface PolicyDiagnostic {
+  /** Where in the document, e.g. `spec.rules[2].expr`; `''` is the document itself. */
+  readonly path: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** For a CEL problem: where it is inside the expression (1-based). */
+  readonly expression?: { readonly line: number; readonly column: number };
+  readonly code: VouchErrorCode;
+  /** Starts with the path: `spec.rules[2].expr: undeclared reference to 'sbomm'`. */
+  readonly message: string;
+}
