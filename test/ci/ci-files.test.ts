@@ -219,13 +219,22 @@ describe('GitHub files: safety properties', () => {
     assert.equal(obj(upload['with'], 'with')['sarif_file'], 'vouch.sarif');
   });
 
-  it('files the workflow names exist in the checkout', () => {
-    const policies = new Set(
-      allSteps()
-        .map(([, s]) => str(obj(s['with'] ?? {}, 'with')['policy']))
-        .filter((p) => p !== undefined),
-    );
-    assert.ok(policies.size > 0);
+  it('nothing is published unless the deep gate allowed it', () => {
+    const needs = Object.fromEntries(workflowJobs().map(([id, job]) => [id, job['needs'] ?? null]));
+    assert.deepEqual(needs, { build: null, sign: 'build', gate: 'sign', publish: 'gate' });
+    const config = gitlabMerged(GITLAB_EXAMPLE);
+    assert.ok(list(resolveJob(config, 'release')['needs'], 'needs').includes('verify-deep'));
+    assert.ok(list(resolveJob(config, 'verify-deep')['needs'], 'needs').includes('verify-fast'));
+  });
+
+  it('the policy files both examples gate on exist in the checkout', () => {
+    const config = gitlabMerged(GITLAB_EXAMPLE);
+    const gitlab = Object.keys(config)
+      .filter((k) => isJobKey(k) && !k.startsWith('.'))
+      .map((k) => str(obj(resolveJob(config, k)['variables'] ?? {}, k)['VOUCH_POLICY']));
+    const github = allSteps().map(([, s]) => str(obj(s['with'] ?? {}, 'with')['policy']));
+    const policies = new Set([...github, ...gitlab].filter((p) => p !== undefined));
+    assert.deepEqual([...policies], ['examples/policies/release.yaml']);
     for (const p of policies) assert.ok(existsSync(join(ROOT, p)), `${p} is missing`);
   });
 });
