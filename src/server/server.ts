@@ -151,6 +151,14 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     }),
   );
 
-  const url = await app.listen({ host: opts.host ?? DEFAULTS.host, port });
+  const host = opts.host ?? DEFAULTS.host;
+  let url: string;
+  try {
+    url = await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new VouchError('ERR_USAGE', `cannot listen on ${host}:${port}: ${code}`, { cause: e });
+  }
   return { url, info, close: () => app.close() };
 }

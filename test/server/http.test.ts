@@ -242,6 +242,15 @@ describe('server: data directory and lifecycle', () => {
     await assert.rejects(startServer(new TestGate(), { dataDir: dir }), { code: 'ERR_INPUT_MALFORMED' });
   });
 
+  it('refuses an address in use with ERR_USAGE naming it', async () => {
+    const first = await startServer();
+    const port = Number(new URL(first.url).port);
+    await assert.rejects(startServer(new TestGate(), { port }), {
+      code: 'ERR_USAGE',
+      message: `cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
+    });
+  });
+
   it('closes gracefully: a request in flight completes, then new connections are refused', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
