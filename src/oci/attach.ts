@@ -5,8 +5,8 @@ import { digestOf, splitDigest } from './digest.js';
 import { type Descriptor, descriptorJson } from './manifest.js';
 import {
   ANNOTATION,
+  COSIGN_SIGN_PREDICATE_TYPE,
   EMPTY_JSON,
-  IMAGE_SIGNATURE_PREDICATE,
   OCI_EMPTY,
   OCI_INDEX,
   OCI_MANIFEST,
@@ -55,7 +55,7 @@ function inspectBundle(bytes: Uint8Array, subject: string): { content: string; p
 }
 
 function checkKind(kind: AttachOptions['kind'], predicateType: string | undefined): void {
-  const isSignature = predicateType === undefined || predicateType === IMAGE_SIGNATURE_PREDICATE;
+  const isSignature = predicateType === undefined || predicateType === COSIGN_SIGN_PREDICATE_TYPE;
   if ((kind === 'signature') !== isSignature)
     throw new TypeError(
       `attachBundle: a ${kind} bundle cannot hold ${predicateType ?? 'a message signature'}`,

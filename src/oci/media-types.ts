@@ -21,7 +21,7 @@ export const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+jso
  * The predicate type of an image signature in cosign's bundle format (cosign v3 `cosign sign`): an in-toto
  * Statement whose subject is the image manifest digest and whose predicate is empty, signed in DSSE.
  */
-export const IMAGE_SIGNATURE_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 
 /** cosign's legacy `.sig` layers: a simple-signing payload, the signature in an annotation. */
 export const COSIGN_SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';

@@ -4,7 +4,7 @@ import { buildStatement, type Statement, serializeBundle, signStatementToBundle 
 import { type AttachResult, attachBundle } from './attach.js';
 import type { RegistryClient } from './client.js';
 import { splitDigest } from './digest.js';
-import { IMAGE_SIGNATURE_PREDICATE } from './media-types.js';
+import { COSIGN_SIGN_PREDICATE_TYPE } from './media-types.js';
 import { type Reference, withDigest } from './reference.js';
 
 export interface SignedImage {
@@ -67,7 +67,7 @@ export async function signImage(
   signer: Signer,
   opts: { created?: Date } = {},
 ): Promise<SignedImage> {
-  return signAndAttach(client, ref, signer, 'signature', IMAGE_SIGNATURE_PREDICATE, {}, opts.created);
+  return signAndAttach(client, ref, signer, 'signature', COSIGN_SIGN_PREDICATE_TYPE, {}, opts.created);
 }
 
 /** Attests an image: the predicate in a Statement about its manifest digest, in DSSE, stored as a referrer. */
@@ -79,7 +79,7 @@ export async function attestImage(
   predicate: unknown,
   opts: { created?: Date } = {},
 ): Promise<SignedImage> {
-  if (predicateType === IMAGE_SIGNATURE_PREDICATE)
-    throw new TypeError(`attestImage: ${IMAGE_SIGNATURE_PREDICATE} is the image signature; use signImage`);
+  if (predicateType === COSIGN_SIGN_PREDICATE_TYPE)
+    throw new TypeError(`attestImage: ${COSIGN_SIGN_PREDICATE_TYPE} is the image signature; use signImage`);
   return signAndAttach(client, ref, signer, 'attestation', predicateType, predicate, opts.created);
 }

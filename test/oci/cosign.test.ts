@@ -2,7 +2,7 @@
 // byte for byte as cosign (go-containerregistry) writes it (specs/SIGNATURE_SPEC.md: simple-signing payload
 // layer, base64 signature annotation, an ECDSA P-256 key), and the `.att` manifest with DSSE layers.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { keyIdOf } from '../../src/crypto/index.js';
 import { pae } from '../../src/envelope/index.js';
@@ -14,66 +14,14 @@ import {
   createRegistryClient,
   DSSE_ENVELOPE,
   discoverEvidence,
-  OCI_MANIFEST,
   parseReference,
-  type Reference,
-  type RegistryClient,
   verifyCosignAttestation,
   verifyCosignSignature,
 } from '../../src/oci/index.js';
 import { expectCode } from '../helpers.js';
+import { pushCosignImage, simpleSigning } from './cosign-image.js';
 import { pushImage } from './image.js';
 import { startRegistry, type TestRegistry } from './registry.js';
-
-const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/** cosign's simple-signing payload (Go struct order; `optional` is null when no annotations were given). */
-function simpleSigning(reference: string, digest: string, type = 'cosign container image signature'): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': reference },
-        image: { 'docker-manifest-digest': digest },
-        type,
-      },
-      optional: null,
-    }),
-  );
-}
-
-/** A cosign signature/attestation image: go-containerregistry's empty config and one layer per item. */
-async function pushCosignImage(
-  client: RegistryClient,
-  ref: Reference,
-  tag: string,
-  layers: { mediaType: string; bytes: Buffer; annotations: Record<string, string> }[],
-): Promise<void> {
-  const descriptors = [];
-  for (const l of layers) {
-    const b = await client.pushBlob(ref, l.bytes);
-    descriptors.push({ mediaType: l.mediaType, size: b.size, digest: b.digest, annotations: l.annotations });
-  }
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: '',
-      created: '0001-01-01T00:00:00Z',
-      history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
-      os: '',
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l.bytes)) },
-      config: {},
-    }),
-  );
-  const c = await client.pushBlob(ref, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: c.size, digest: c.digest },
-      layers: descriptors,
-    }),
-  );
-  await client.putManifest(ref, tag, manifest, OCI_MANIFEST);
-}
 
 describe('cosign legacy tags (.sig / .att)', () => {
   let reg: TestRegistry;

@@ -26,7 +26,7 @@ describe('parseReference', () => {
     ['acme/app', { registry: 'docker.io', repository: 'acme/app' }],
     ['ghcr.io/acme/app:v1.2.3', { registry: 'ghcr.io', repository: 'acme/app', tag: 'v1.2.3' }],
     [
-      '127.0.0.1:5000/acme/app:1.0@' + D,
+      `127.0.0.1:5000/acme/app:1.0@${D}`,
       { registry: '127.0.0.1:5000', repository: 'acme/app', tag: '1.0', digest: D },
     ],
     ['localhost/app', { registry: 'localhost', repository: 'app' }],
@@ -39,7 +39,7 @@ describe('parseReference', () => {
       'reg-1.example.com:443/a__b/c.d/e-f--g',
       { registry: 'reg-1.example.com:443', repository: 'a__b/c.d/e-f--g' },
     ],
-    ['app@' + D, { registry: 'docker.io', repository: 'library/app', digest: D }],
+    [`app@${D}`, { registry: 'docker.io', repository: 'library/app', digest: D }],
     ['a/b:_tag.-x', { registry: 'docker.io', repository: 'a/b', tag: '_tag.-x' }],
     [
       `a/b@sha512:${'b'.repeat(128)}`,
@@ -72,7 +72,7 @@ describe('parseReference', () => {
     [`ghcr.io/acme/app@${HEX}`, 'digest without algorithm'],
     [HEX, 'a 64-hex image ID'],
     [`ghcr.io/${'a'.repeat(250)}`, 'name over 255 characters'],
-    ['ghcr.io/acme/app@sha256:' + HEX + '@x', 'two @'],
+    [`ghcr.io/acme/app@sha256:${HEX}@x`, 'two @'],
     ['ghcr.io/acme app', 'space'],
   ];
   for (const [input, why] of invalid) {

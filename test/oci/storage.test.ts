@@ -16,9 +16,9 @@ import {
   attachBundle,
   attestImage,
   type BundleEvidence,
+  COSIGN_SIGN_PREDICATE_TYPE,
   createRegistryClient,
   discoverEvidence,
-  IMAGE_SIGNATURE_PREDICATE,
   imageStatement,
   OCI_INDEX,
   type OciEvidence,
@@ -75,11 +75,11 @@ describe('OCI storage of bundles (referrers tag-schema fallback)', () => {
       assert.ok(e !== undefined);
       assert.equal(e.via, 'referrers-tag');
       assert.equal(e.source, `oci-referrer:${signed.attached.manifest.digest}`);
-      assert.equal(e.predicateType, IMAGE_SIGNATURE_PREDICATE);
+      assert.equal(e.predicateType, COSIGN_SIGN_PREDICATE_TYPE);
       assert.deepEqual(Buffer.from(e.bytes), Buffer.from(signed.bundle));
       const result = await verify(e, img.manifest, key(id).publicKey);
       assert.deepEqual(result.signer, { kind: 'key', keyId: signer.keyId });
-      assert.equal(result.statement?.predicateType, IMAGE_SIGNATURE_PREDICATE);
+      assert.equal(result.statement?.predicateType, COSIGN_SIGN_PREDICATE_TYPE);
       assert.deepEqual(result.statement?.subject[0]?.digest, { sha256: img.digest.slice(7) });
     });
   }
@@ -103,7 +103,7 @@ describe('OCI storage of bundles (referrers tag-schema fallback)', () => {
     });
     assert.deepEqual(m?.annotations, {
       'dev.sigstore.bundle.content': 'dsse-envelope',
-      'dev.sigstore.bundle.predicateType': IMAGE_SIGNATURE_PREDICATE,
+      'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE_TYPE,
       'org.opencontainers.image.created': '2026-01-02T03:04:05.000Z',
     });
     const index = await client.getManifest(img.ref, referrersTag(img.digest));
@@ -152,7 +152,7 @@ describe('OCI storage of bundles (referrers tag-schema fallback)', () => {
     const found = bundles(await discoverEvidence(client, img.ref));
     assert.deepEqual(
       found.map((e) => e.predicateType),
-      [IMAGE_SIGNATURE_PREDICATE, SLSA],
+      [COSIGN_SIGN_PREDICATE_TYPE, SLSA],
     );
     const result = await verify(found[1] as BundleEvidence, img.manifest, key('ecdsa-p256').publicKey);
     assert.equal(result.statement?.predicateType, SLSA);
@@ -173,7 +173,7 @@ describe('OCI storage of bundles (referrers tag-schema fallback)', () => {
     const signer = createFileSigner(key('ed25519').privateKey);
     const good = await signStatementToBundle(
       signer,
-      imageStatement(img.ref, img.digest, IMAGE_SIGNATURE_PREDICATE, {}),
+      imageStatement(img.ref, img.digest, COSIGN_SIGN_PREDICATE_TYPE, {}),
     );
     const json = bundleToJson(good) as { dsseEnvelope: { signatures: { sig: string }[] } };
     const sig = Buffer.from(json.dsseEnvelope.signatures[0]?.sig ?? '', 'base64');
@@ -232,13 +232,13 @@ describe('OCI storage of bundles (referrers tag-schema fallback)', () => {
       serializeBundle(
         await signStatementToBundle(
           signer,
-          imageStatement(img.ref, img.digest, IMAGE_SIGNATURE_PREDICATE, {}),
+          imageStatement(img.ref, img.digest, COSIGN_SIGN_PREDICATE_TYPE, {}),
         ),
       ),
     );
     await assert.rejects(() => attachBundle(client, img.ref, signature, { kind: 'attestation' }), TypeError);
     await assert.rejects(
-      () => attestImage(client, img.ref, signer, IMAGE_SIGNATURE_PREDICATE, {}),
+      () => attestImage(client, img.ref, signer, COSIGN_SIGN_PREDICATE_TYPE, {}),
       TypeError,
     );
   });
