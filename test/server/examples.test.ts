@@ -3,11 +3,13 @@
 // make-certs.sh makes a certificate the API server (trusting caBundle) would accept.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { loadPolicy } from '../../src/policy/index.js';
 import { tempDir } from '../helpers.js';
 import { FIXTURES, review, startServer, TestGate } from './helpers.js';
 
@@ -88,6 +90,25 @@ describe('examples/kubernetes', () => {
     assert.equal(listen, `--listen=0.0.0.0:${containerPort}`);
     assert.ok(args.includes('--tls-cert=/tls/tls.crt') && args.includes('--tls-key=/tls/tls.key'));
     assert.equal(((c['readinessProbe'] as Json)['httpGet'] as Json)['path'], '/healthz');
+  });
+
+  it("the ConfigMap's policy loads once its key placeholder is a real key", async () => {
+    const data = byKind(deployment, 'ConfigMap')['data'] as Record<string, string>;
+    assert.match(data['release.pub'] ?? '', /BEGIN PUBLIC KEY/);
+    const dir = tempDir();
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'release.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(dir, 'images.yaml'), data['images.yaml'] ?? '');
+    const policy = await loadPolicy(join(dir, 'images.yaml'));
+    assert.equal(policy.name, 'acme-images');
+    const args = (
+      (
+        (((byKind(deployment, 'Deployment')['spec'] as Json)['template'] as Json)['spec'] as Json)[
+          'containers'
+        ] as Json[]
+      )[0] as Json
+    )['args'] as string[];
+    assert.ok(args.includes('--policy=/etc/vouch/images.yaml'));
   });
 
   it('make-certs.sh makes a serving certificate the API server accepts for the Service name', async () => {
