@@ -1,6 +1,7 @@
 // WWW-Authenticate parsing (RFC 9110 §11.6.1) and the transport rule for URLs the registry hands out.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { assertTransport, parseChallenges, registryOrigin } from '../../src/oci/http.js';
 import { expectCode } from '../helpers.js';
 
@@ -43,6 +44,31 @@ describe('parseChallenges', () => {
       realm: '__proto__',
       ['__proto__']: 'x',
     });
+  });
+});
+
+describe('parseChallenges on any header (attacker-controlled)', () => {
+  it('returns Basic/Bearer challenges only and never throws or loops', () => {
+    const piece = fc.constantFrom(
+      'Bearer',
+      'Basic',
+      'realm',
+      '=',
+      '"',
+      ',',
+      ' ',
+      '\\',
+      'x',
+      'scope="a,b"',
+      '=,',
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(piece, fc.string({ maxLength: 8 })), { maxLength: 30 }), (parts) => {
+        for (const c of parseChallenges(parts.join('')))
+          assert.ok(c.scheme === 'basic' || c.scheme === 'bearer');
+      }),
+      { numRuns: Number(process.env['VOUCH_PROPERTY_RUNS'] ?? 300) },
+    );
   });
 });
 

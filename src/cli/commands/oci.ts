@@ -69,8 +69,8 @@ function progress(io: CliIO, o: RegistryFlags, line: string): void {
 
 function storedLines(s: SignedImage): string[] {
   const where = s.attached.referrersApi
-    ? 'referrers API'
-    : `referrers tag ${s.attached.fallbackTag ?? ''} (the registry has no referrers API)`;
+    ? 'listed by the referrers API'
+    : `listed in tag ${s.attached.fallbackTag ?? ''}: the registry has no referrers API`;
   return [`  stored: ${s.attached.manifest.digest} (${where})`];
 }
 
