@@ -1,15 +1,14 @@
 export { type AttachOptions, type AttachResult, attachBundle } from './attach.js';
 export {
   createRegistryClient,
-  MAX_MANIFEST,
   type ReferrersResult,
   type RegistryClient,
   type RegistryClientOptions,
   type ResolvedManifest,
 } from './client.js';
-export { COSIGN_SIGNATURE_TYPE, verifyCosignAttestation, verifyCosignSignature } from './cosign.js';
-export { dockerConfigPath, type RegistryCredentials } from './credentials.js';
-export { assertContentDigest, digestOf, splitDigest } from './digest.js';
+export { verifyCosignAttestation, verifyCosignSignature } from './cosign.js';
+export type { RegistryCredentials } from './credentials.js';
+export { digestOf, splitDigest } from './digest.js';
 export { type DiscoverOptions, discoverEvidence } from './discover.js';
 export type {
   BundleEvidence,

@@ -45,7 +45,9 @@ const MAX_LAYERS = 1024;
 const MAX_MANIFESTS = 4096;
 const MAX_ANNOTATIONS = 256;
 const MAX_STRING = 1024 * 1024;
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+// RFC 6838 §4.2 type/subtype names, with optional parameters (`;version=0.3`, as early cosign bundles used).
+const MEDIA_TYPE =
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(?:\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(?:[A-Za-z0-9!#$&^_.+-]+|"[^"\\]*"))*$/;
 
 function isCheckableDigest(s: string): boolean {
   const i = s.indexOf(':');

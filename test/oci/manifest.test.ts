@@ -45,6 +45,16 @@ describe('parseManifest', () => {
     assert.deepEqual(m, { kind: 'index', mediaType: OCI_INDEX, manifests: [desc] });
   });
 
+  it('accepts media types with parameters (early cosign bundles: ;version=0.3)', () => {
+    const typed = { ...desc, artifactType: 'application/vnd.dev.sigstore.bundle+json;version=0.3' };
+    const m = parseManifest(
+      bytes({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [typed] }),
+      undefined,
+      't',
+    );
+    assert.deepEqual(m.kind === 'index' ? m.manifests : [], [typed]);
+  });
+
   const bad: [string, unknown][] = [
     ['schemaVersion 1', { ...manifest, schemaVersion: 1 }],
     ['no media type anywhere', { schemaVersion: 2, layers: [] }],

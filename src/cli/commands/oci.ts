@@ -271,7 +271,10 @@ Examples:
     const resolved = await registry.resolve(ref);
     const pinned = withDigest(ref, resolved.digest);
     const evidence = await discoverEvidence(registry, pinned);
-    const candidates = evidence.filter((e) => claimedType(e) === want || claimedType(e) === undefined);
+    const candidates = evidence.filter((e) => {
+      const claimed = claimedType(e);
+      return claimed === want || claimed === undefined;
+    });
     progress(
       io,
       o,
