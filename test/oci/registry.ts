@@ -139,17 +139,51 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
   }
 }
 
+/** One docker-registry process on `address:port`, ready; undefined when the port was taken meanwhile. */
+async function launch(
+  config: Record<string, unknown>,
+  dir: string,
+  address: string,
+): Promise<{ port: number; stop: () => Promise<void> } | undefined> {
+  const port = await freePort(address);
+  // JSON is YAML: the registry reads it as its configuration file.
+  const configPath = join(dir, 'config.yml');
+  writeFileSync(configPath, JSON.stringify({ ...config, http: { addr: `${address}:${port}` } }));
+  let output = '';
+  const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitReady(`http://${address}:${port}/v2/`, child, () => output.slice(-2000));
+    // Between freePort and the registry's bind another process may take the port: make sure it is ours.
+    await new Promise((r) => setTimeout(r, 100));
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${output.slice(-2000)}`);
+  } catch (e) {
+    await stop();
+    if (/address already in use/.test(output)) return undefined;
+    throw e;
+  }
+  return { port, stop };
+}
+
 /** Starts docker-registry; call `stop()` in an `after` hook. */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   const address = opts.address ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'vouch-registry-'));
   const storage = join(dir, 'data');
-  const port = await freePort(address);
   const config: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'error', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true } },
-    http: { addr: `${address}:${port}` },
   };
   let token: TokenServer | undefined;
   if (opts.auth === 'basic') {
@@ -167,29 +201,27 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       },
     };
   }
-  // JSON is YAML: the registry reads it as its configuration file.
-  const configPath = join(dir, 'config.yml');
-  writeFileSync(configPath, JSON.stringify(config));
-  let output = '';
-  const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const cleanup = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
     await token?.close();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(`http://${address}:${port}/v2/`, child, () => output.slice(-2000));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const running = await launch(config, dir, address);
+      if (running === undefined) continue;
+      return {
+        host: `${address}:${running.port}`,
+        storage,
+        tokenRequests: token?.requests ?? [],
+        stop: async () => {
+          await running.stop();
+          await cleanup();
+        },
+      };
+    }
+    throw new Error('docker-registry: no free port after 3 attempts');
   } catch (e) {
     await cleanup();
     throw e;
   }
-  return { host: `${address}:${port}`, storage, tokenRequests: token?.requests ?? [], stop: cleanup };
 }
