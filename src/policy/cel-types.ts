@@ -99,7 +99,7 @@ export const PROVENANCE = T.struct('provenance', {
 });
 
 const COMPONENT = T.struct('sbom component', {
-  name: uri,
+  name,
   version: name,
   purl: uri,
   license: uri,

@@ -274,7 +274,7 @@ class Compiler {
     const trustedRoot = str(sig, 'trustedRoot');
     const threshold = (get(sig, 'threshold') as number | undefined) ?? 1;
     const distinct = this.keys.filter((k) => !k.revoked).length + identities.length;
-    if (distinct < threshold && identities.length === 0) {
+    if (distinct < threshold && identities.length === 0 && this.keys.length === keysRaw.length) {
       this.doc.add(
         ['spec', 'signatures', 'threshold'],
         `is ${threshold}, but the policy has only ${distinct} usable key(s): no artifact could ever pass`,
@@ -421,7 +421,10 @@ class Compiler {
       if (pattern === undefined) return undefined;
       try {
         // A name pattern without `/` matches the base name (`*.tgz` covers dist/app.tgz).
-        return picomatch()(pattern, { dot: true, ...(key === 'name' ? { basename: true } : {}) });
+        return picomatch()(pattern, {
+          dot: true,
+          ...(key === 'name' && !pattern.includes('/') ? { basename: true } : {}),
+        });
       } catch (e) {
         this.doc.add([...path, key], `is not a glob: ${(e as Error).message}`);
         return undefined;

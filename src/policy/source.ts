@@ -54,10 +54,13 @@ export class SourceDocument {
       return;
     }
     this.#text = text;
+    // YAML 1.1 tags (!!binary, !!timestamp, !!set …) would give Buffers, Dates and Sets where JSON values are
+    // expected; unresolved, they are reported with the other warnings below.
     const doc = yaml().parseDocument(text, {
       lineCounter: this.#lines,
       prettyErrors: false,
       uniqueKeys: true,
+      resolveKnownTags: false,
     });
     this.#doc = doc;
     for (const err of doc.errors) {
@@ -74,7 +77,13 @@ export class SourceDocument {
     // no use for tags, and a value that means something else to another reader is refused.
     for (const w of doc.warnings) {
       const at = this.#lines.linePos(w.pos[0]);
-      this.diagnostics.push({ path: '', line: at.line, column: at.col, code, message: `YAML: ${w.message}` });
+      this.diagnostics.push({
+        path: '',
+        line: at.line,
+        column: at.col,
+        code,
+        message: `YAML: ${w.message.split('\n')[0] ?? w.code}`,
+      });
     }
     if (this.diagnostics.length > 0) return;
     try {

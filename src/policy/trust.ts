@@ -30,8 +30,16 @@ export class TrustMatcher {
     mods: CelModules,
   ) {
     this.#keys = new Map(trust.keys.map((k) => [k.keyId, k]));
-    // Anchored like verify's identity policy: a regexp must match the whole subject or issuer.
-    const compile = (re: string | undefined) => (re === undefined ? undefined : mods.re2.RE2JS.compile(re));
+    // Anchored like verify's identity policy: a regexp must match the whole subject or issuer. One RE2
+    // refuses never matches (the compiler has reported it; a plan with it is never handed out).
+    const compile = (re: string | undefined): Matcher | undefined => {
+      if (re === undefined) return undefined;
+      try {
+        return mods.re2.RE2JS.compile(re);
+      } catch {
+        return { matches: () => false };
+      }
+    };
     this.#identities = trust.identities.map((rule) => {
       const subject = compile(rule.subjectRegExp);
       const issuer = compile(rule.issuerRegExp);

@@ -188,6 +188,12 @@ function sbom(predicate: JsonValue, source: string) {
     );
   }
   const component = (c: (typeof doc.components)[number]) => {
+    if (c.name.length > MAX_NAME || (c.version?.length ?? 0) > MAX_NAME) {
+      throw new VouchError(
+        'ERR_POLICY_COST',
+        `${source}: a component name or version is over ${MAX_NAME} characters`,
+      );
+    }
     if ((c.license?.length ?? 0) > MAX_URI) {
       throw new VouchError(
         'ERR_PREDICATE_MALFORMED',
