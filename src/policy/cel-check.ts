@@ -227,44 +227,33 @@ function scanCost(chars: number): number {
   return Math.ceil(0.1 * chars);
 }
 
-function strMax(t: CelT): number {
-  return t.k === 'string' ? t.max : MAX_DYN_STRING;
+/**
+ * The sizes the estimate assumes for values of unknown size (`dyn`), and the caps on declared maxima.
+ * Compile time uses the declared maxima; a decision may re-estimate with the sizes its input really has.
+ */
+export interface Sizes {
+  readonly list: number;
+  readonly string: number;
 }
 
-function sizeOf(t: CelT): number {
-  if (t.k === 'list' || t.k === 'map') return t.max;
-  if (t.k === 'struct') return Object.keys(t.fields).length;
-  return MAX_DYN_LIST;
-}
+const DECLARED: Sizes = { list: MAX_DYN_LIST, string: MAX_DYN_STRING };
 
-function tok(t: Tok): CelT {
-  switch (t) {
-    case 'S':
-      return T.string(MAX_DYN_STRING);
-    case 'I':
-      return T.int;
-    case 'U':
-      return T.uint;
-    case 'D':
-      return T.double;
-    case 'B':
-      return T.bool;
-    case 'Y':
-      return T.bytes;
-    case 'T':
-      return T.timestamp;
-    case 'R':
-      return T.duration;
-    case 'Z':
-      return T.type;
-    case 'LS':
-      return T.list(T.string(MAX_DYN_STRING), MAX_DYN_LIST);
-    case 'L':
-      return T.list(T.dyn, MAX_DYN_LIST);
-    case 'M':
-      return T.map(T.dyn, MAX_DYN_LIST);
-    case '*':
-      return T.dyn;
+/** A type with every declared maximum capped at `sizes` (the input holds nothing larger). */
+function capped(t: CelT, sizes: Sizes): CelT {
+  switch (t.k) {
+    case 'string':
+      return T.string(Math.min(t.max, sizes.string));
+    case 'list':
+      return T.list(capped(t.elem, sizes), Math.min(t.max, sizes.list));
+    case 'map':
+      return { k: 'map', key: t.key, value: capped(t.value, sizes), max: Math.min(t.max, sizes.list) };
+    case 'struct':
+      return T.struct(
+        t.name,
+        Object.fromEntries(Object.entries(t.fields).map(([k, f]) => [k, capped(f, sizes)])),
+      );
+    default:
+      return t;
   }
 }
 
@@ -342,7 +331,49 @@ class Checker {
     readonly parsed: Parsed,
     readonly top: ReadonlyMap<string, CelT>,
     readonly regexp: RegexpCheck,
+    readonly sizes: Sizes,
   ) {}
+
+  strMax(t: CelT): number {
+    return t.k === 'string' ? t.max : this.sizes.string;
+  }
+
+  sizeOf(t: CelT): number {
+    if (t.k === 'list' || t.k === 'map') return t.max;
+    if (t.k === 'struct') return Object.keys(t.fields).length;
+    return this.sizes.list;
+  }
+
+  tok(t: Tok): CelT {
+    switch (t) {
+      case 'S':
+        return T.string(this.sizes.string);
+      case 'I':
+        return T.int;
+      case 'U':
+        return T.uint;
+      case 'D':
+        return T.double;
+      case 'B':
+        return T.bool;
+      case 'Y':
+        return T.bytes;
+      case 'T':
+        return T.timestamp;
+      case 'R':
+        return T.duration;
+      case 'Z':
+        return T.type;
+      case 'LS':
+        return T.list(T.string(this.sizes.string), this.sizes.list);
+      case 'L':
+        return T.list(T.dyn, this.sizes.list);
+      case 'M':
+        return T.map(T.dyn, this.sizes.list);
+      case '*':
+        return T.dyn;
+    }
+  }
 
   offset(e: Expr): number {
     return this.parsed.sourceInfo?.positions[e.id.toString()] ?? 0;
@@ -511,10 +542,11 @@ class Checker {
       case '_==_':
       case '_!=_': {
         if (a === undefined || b === undefined || !comparable(a, b)) return bad();
-        const scan = a.k === 'string' || b.k === 'string' ? scanCost(Math.min(strMax(a), strMax(b))) : 0;
+        const scan =
+          a.k === 'string' || b.k === 'string' ? scanCost(Math.min(this.strMax(a), this.strMax(b))) : 0;
         const lists =
           a.k === 'list' || b.k === 'list' || a.k === 'map' || b.k === 'map'
-            ? Math.min(sizeOf(a), sizeOf(b))
+            ? Math.min(this.sizeOf(a), this.sizeOf(b))
             : 0;
         return { t: T.bool, cost: base + scan + lists };
       }
@@ -523,7 +555,10 @@ class Checker {
       case '_>_':
       case '_>=_': {
         if (a === undefined || b === undefined || !orderable(a, b)) return bad();
-        return { t: T.bool, cost: base + (a.k === 'string' ? scanCost(Math.min(strMax(a), strMax(b))) : 0) };
+        return {
+          t: T.bool,
+          cost: base + (a.k === 'string' ? scanCost(Math.min(this.strMax(a), this.strMax(b))) : 0),
+        };
       }
       case '_+_':
         return this.add(a, b, base) ?? bad();
@@ -658,21 +693,21 @@ class Checker {
     }
     const results = new Set(fits.map(([, , r]) => r));
     const [only] = results;
-    let t = results.size === 1 && only !== undefined ? tok(only) : T.dyn;
+    let t = results.size === 1 && only !== undefined ? this.tok(only) : T.dyn;
     let cost = base;
     const scanned = target?.t ?? at[0];
     if (STRING_SCANS.has(fn) && scanned !== undefined) {
-      const len = strMax(scanned);
+      const len = this.strMax(scanned);
       cost +=
         fn === 'matches'
-          ? scanCost(len) * Math.max(1, Math.ceil(strMax(at[0] ?? T.dyn) / 16))
+          ? scanCost(len) * Math.max(1, Math.ceil(this.strMax(at[0] ?? T.dyn) / 16))
           : scanCost(len);
       if (t.k === 'string' && ['lowerAscii', 'upperAscii', 'trim', 'substring', 'charAt'].includes(fn))
         t = T.string(len);
       if (fn === 'split') t = T.list(T.string(len), len + 1);
     }
-    if (fn === 'startsWith' || fn === 'endsWith') cost += scanCost(strMax(at[0] ?? T.dyn));
-    if (fn === 'join' && target?.t.k === 'list') cost += target.t.max * scanCost(strMax(target.t.elem));
+    if (fn === 'startsWith' || fn === 'endsWith') cost += scanCost(this.strMax(at[0] ?? T.dyn));
+    if (fn === 'join' && target?.t.k === 'list') cost += target.t.max * scanCost(this.strMax(target.t.elem));
     this.literalArgument(fn, c, args);
     return { t, cost };
   }
@@ -728,14 +763,14 @@ class Checker {
         iter2 = range.t.value;
         break;
       case 'struct':
-        iter = T.string(MAX_DYN_STRING);
+        iter = T.string(this.sizes.string);
         break;
       case 'dyn':
         break;
       default:
         this.problem(c.iterRange, `cannot iterate over a value of type ${typeName(range.t)}`);
     }
-    const count = sizeOf(range.t);
+    const count = this.sizeOf(range.t);
     const init =
       c.accuInit === undefined ? { t: T.dyn, cost: 0 } : this.visit(c.accuInit, scope, depth + 1, nesting);
     const loopVars = new Map<string, CelT>([[c.accuVar, init.t]]);
@@ -764,14 +799,19 @@ class Checker {
 
 /**
  * Type-checks and costs one parsed expression. `bool` demands a boolean result (conditions and rules);
- * `dyn` results are checked when evaluated.
+ * `dyn` results are checked when evaluated. `assumed` replaces the declared sizes (see Sizes).
  */
 export function checkExpression(
   parsed: Parsed,
   variables: Readonly<Record<string, CelT>>,
   regexp: RegexpCheck,
+  assumed: Sizes = DECLARED,
 ): CheckedExpression {
-  const checker = new Checker(parsed, new Map(Object.entries(variables)), regexp);
+  const vars =
+    assumed === DECLARED
+      ? variables
+      : Object.fromEntries(Object.entries(variables).map(([k, t]) => [k, capped(t, assumed)]));
+  const checker = new Checker(parsed, new Map(Object.entries(vars)), regexp, assumed);
   const { t, cost } = checker.visit(parsed.expr, undefined, 0, 0);
   if (checker.nodes > MAX_AST_NODES) {
     checker.problem(

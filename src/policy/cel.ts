@@ -2,7 +2,7 @@ import type * as Cel from '@bufbuild/cel';
 import type * as CelExt from '@bufbuild/cel/ext';
 import type * as Wkt from '@bufbuild/protobuf/wkt';
 import type * as Re2 from '@bufbuild/re2';
-import { type CelProblem, checkExpression, MAX_EXPR_CHARS } from './cel-check.js';
+import { type CelProblem, checkExpression, MAX_EXPR_CHARS, type Sizes } from './cel-check.js';
 import { type CelT, CONDITION_VARIABLES } from './cel-types.js';
 
 /**
@@ -21,6 +21,8 @@ export interface CelModules {
 
 let modules: Promise<CelModules> | undefined;
 
+const MAX_CACHED_PATTERNS = 256;
+
 export function loadCel(): Promise<CelModules> {
   modules ??= (async () => {
     const [cel, ext, wkt, re2] = await Promise.all([
@@ -30,7 +32,21 @@ export function loadCel(): Promise<CelModules> {
       import('@bufbuild/re2'),
     ]);
     const variables = Object.fromEntries(Object.keys(CONDITION_VARIABLES).map((v) => [v, cel.CelScalar.DYN]));
-    const env = cel.celEnv({ variables, funcs: ext.strings });
+    // The std `matches` compiles its pattern on every call; policies match the same few patterns on every
+    // decision. Patterns can come from the input (`x.matches(y)`), so the cache is bounded.
+    const compiled = new Map<string, Re2.RE2JS>();
+    const re2Cached = {
+      compile(pattern: string): Re2.RE2JS {
+        let m = compiled.get(pattern);
+        if (m === undefined) {
+          m = re2.RE2JS.compile(pattern);
+          if (compiled.size >= MAX_CACHED_PATTERNS) compiled.clear();
+          compiled.set(pattern, m);
+        }
+        return m;
+      },
+    };
+    const env = cel.celEnv({ variables, funcs: ext.strings, re2: re2Cached });
     return { cel, strings: ext.strings, wkt, re2, env };
   })();
   return modules;
@@ -51,6 +67,8 @@ export interface CompiledExpression {
   /** Top-level variables it reads (which views a decision must bind). */
   readonly variables: ReadonlySet<string>;
   readonly cost: number;
+  /** The worst-case cost were every list and string of the input at most `sizes` (memoised). */
+  readonly costAt: (sizes: Sizes) => number;
   /** Never throws for a CEL error: the result is a value or a CelError. */
   readonly run: (bindings: Record<string, unknown>) => unknown;
 }
@@ -117,8 +135,18 @@ export function compileExpression(
   const checked = checkExpression(parsed, variables, (p) => re2Problem(mods, p));
   if (checked.problems.length > 0) return { problems: checked.problems };
   const planned = mods.cel.plan(mods.env, parsed) as (ctx: Record<string, unknown>) => unknown;
+  const costs = new Map<string, number>();
+  const costAt = (sizes: Sizes): number => {
+    const key = `${sizes.list}/${sizes.string}`;
+    let cost = costs.get(key);
+    if (cost === undefined) {
+      cost = checkExpression(parsed, variables, () => undefined, sizes).cost;
+      costs.set(key, cost);
+    }
+    return cost;
+  };
   return {
-    expr: { text, variables: checked.variables, cost: checked.cost, run: planned },
+    expr: { text, variables: checked.variables, cost: checked.cost, costAt, run: planned },
     problems: [],
   };
 }

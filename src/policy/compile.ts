@@ -68,7 +68,7 @@ export interface PlannedBaseline {
   readonly sourceRepository?: { readonly text: string; readonly normalised: string };
   readonly branch?: { readonly text: string; readonly re: Matcher };
   readonly buildType?: string;
-  readonly toolchain: readonly { readonly name: string; readonly range: string }[];
+  readonly toolchain: readonly { readonly name: string; readonly range: Semver.Range }[];
 }
 
 /** What a decision runs: everything resolved at compile time. */
@@ -388,12 +388,15 @@ class Compiler {
   baseline(raw: unknown): PlannedBaseline | undefined {
     if (!isRecord(raw)) return undefined;
     const path = ['spec', 'baseline'];
-    const toolchain = Object.entries(isRecord(raw['toolchain']) ? raw['toolchain'] : {}).map(
+    const toolchain = Object.entries(isRecord(raw['toolchain']) ? raw['toolchain'] : {}).flatMap(
       ([name, range]) => {
         const r = String(range);
-        if (semver().validRange(r) === null)
+        try {
+          return [{ name, range: new (semver().Range)(r) }];
+        } catch {
           this.doc.add([...path, 'toolchain', name], `"${r}" is not a semver range`);
-        return { name, range: r };
+          return [];
+        }
       },
     );
     const repo = str(raw, 'sourceRepository');

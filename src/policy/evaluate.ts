@@ -2,6 +2,7 @@ import type * as Semver from 'semver';
 import { checkPredicate } from '../attest/index.js';
 import { type JsonValue, lazyRequire, VouchError, type VouchErrorCode } from '../core/index.js';
 import type { CompiledExpression } from './cel.js';
+import type { Sizes } from './cel-check.js';
 import { MAX_EVIDENCE, VIEW_NAMES, type ViewName } from './cel-types.js';
 import { type PlannedAttestation, type PlannedCheck, type PolicyPlan, planOf } from './compile.js';
 import { withinDeadline } from './deadline.js';
@@ -29,6 +30,41 @@ export const DEFAULT_TIME_LIMIT_MS = 250;
 const CLOCK_SKEW_MS = 5 * 60_000;
 /** Combinations of several attestations of one kind that a rule is evaluated over. */
 const MAX_COMBINATIONS = 64;
+/**
+ * Estimated steps (cel-check.ts cost units) below which a decision's CEL work runs without the watchdog:
+ * arming node:vm's timeout costs more than such a decision itself (~0.1-0.3 ms), and its worst case,
+ * computed from the sizes the input really has, is far inside any time limit.
+ */
+const DIRECT_BUDGET = 200_000;
+/** Inputs with more JSON values than this always run under the watchdog (and are not walked further). */
+const WALK_LIMIT = 50_000;
+
+/** The largest list and string an input can give CEL, as powers of two (so estimates are memoised). */
+function inputSizes(input: PolicyInput): Sizes | undefined {
+  let nodes = input.signatures.length + input.attestations.length;
+  let longest = 0;
+  const walk = (v: unknown): boolean => {
+    if (++nodes > WALK_LIMIT) return false;
+    if (typeof v === 'string') longest = Math.max(longest, v.length);
+    else if (Array.isArray(v)) {
+      for (const x of v) if (!walk(x)) return false;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        longest = Math.max(longest, k.length);
+        if (!walk(x)) return false;
+      }
+    }
+    return true;
+  };
+  for (const e of input.signatures) if (!walk(e.source) || !walk(e.signer)) return undefined;
+  for (const e of input.attestations) {
+    if (!walk(e.source) || !walk(e.signer) || !walk(e.predicateType) || !walk(e.predicate)) return undefined;
+  }
+  if (!walk(input.artifact)) return undefined;
+  const pow2 = (n: number, min: number) => 2 ** Math.ceil(Math.log2(Math.max(n, min)));
+  // Views hold lists derived from the predicates (flattened components): never longer than all values.
+  return { list: pow2(nodes, 16), string: pow2(longest, 64) };
+}
 
 export interface EvaluateOptions {
   readonly tier: Tier;
@@ -67,6 +103,7 @@ class Evaluation {
   readonly signatures: readonly Judged<VerifiedSignature>[];
   readonly attestations: readonly Judged<VerifiedAttestation>[];
   readonly #views = new Map<VerifiedAttestation, ViewResult>();
+  readonly #values = new Map<Judged<VerifiedAttestation>, Record<string, unknown>>();
   #base: Record<string, unknown> | undefined;
 
   constructor(
@@ -316,7 +353,12 @@ class Evaluation {
   }
 
   attestationValue(j: Judged<VerifiedAttestation>): Record<string, unknown> {
-    return { ...this.evidenceValue(j), predicateType: j.e.predicateType, predicate: j.e.predicate };
+    let v = this.#values.get(j);
+    if (v === undefined) {
+      v = { ...this.evidenceValue(j), predicateType: j.e.predicateType, predicate: j.e.predicate };
+      this.#values.set(j, v);
+    }
+    return v;
   }
 
   /** Bindings every expression shares, built once per decision. */
@@ -398,6 +440,13 @@ class Evaluation {
           id: cond.id,
           tier: 'deep',
           mode: cond.mode,
+          estimate: (sizes) =>
+            cond.expr.costAt(sizes) *
+            Math.max(
+              1,
+              this.trustedCount((t) => req.matches(t)),
+            ) *
+            this.combinations(cond.expr, req.view),
           run: () => {
             const matching = this.attestations.filter(
               (j) => j.verdict.trusted && req.matches(j.e.predicateType),
@@ -445,6 +494,12 @@ class Evaluation {
         id: `baseline.${field}`,
         tier: 'deep',
         mode: b.mode,
+        estimate: (sizes) =>
+          sizes.string *
+          Math.max(
+            1,
+            this.trustedCount((t) => viewOf(t) === 'provenance'),
+          ),
         run: () => {
           const provenances = this.candidates('provenance');
           if (provenances.length === 0)
@@ -516,16 +571,17 @@ class Evaluation {
         `toolchain.${name}`,
         (_v, tools) => {
           const versions = tools.filter(([n]) => n === name).map(([, ver]) => ver);
-          if (versions.length === 0) return `the provenance records no ${name} version (baseline ${range})`;
+          if (versions.length === 0)
+            return `the provenance records no ${name} version (baseline ${range.raw})`;
           for (const ver of versions) {
             const clean = semver().clean(ver, { loose: false });
-            if (clean === null) return `${name} version "${ver}" is not a semver version (baseline ${range})`;
-            if (!semver().satisfies(clean, range))
-              return `${name} ${ver} is outside the baseline range ${range}`;
+            if (clean === null)
+              return `${name} version "${ver}" is not a semver version (baseline ${range.raw})`;
+            if (!range.test(clean)) return `${name} ${ver} is outside the baseline range ${range.raw}`;
           }
           return undefined;
         },
-        range,
+        range.raw,
       );
     }
     return tasks;
@@ -536,8 +592,27 @@ class Evaluation {
       id: rule.id,
       tier: rule.tier,
       mode: rule.mode,
+      estimate: (sizes: Sizes) => rule.expr.costAt(sizes) * this.combinations(rule.expr),
       run: () => this.evaluate(rule, {}, new Set(), ''),
     }));
+  }
+
+  /** Trusted attestations whose predicate type passes `test`. */
+  trustedCount(test: (predicateType: string) => boolean): number {
+    return this.attestations.filter((j) => j.verdict.trusted && test(j.e.predicateType)).length;
+  }
+
+  /** How many combinations of views `evaluate` runs `expr` over. */
+  combinations(expr: CompiledExpression, fixed?: ViewName): number {
+    return VIEW_NAMES.filter((v) => v !== fixed && expr.variables.has(v)).reduce(
+      (n, v) =>
+        n *
+        Math.max(
+          1,
+          this.trustedCount((t) => viewOf(t) === v),
+        ),
+      1,
+    );
   }
 
   /** Runs the deep work of the tier under one wall-clock bound; what the bound cut off fails. */
@@ -549,17 +624,25 @@ class Evaluation {
         e instanceof VouchError ? e.message : 'internal error while evaluating',
         e instanceof VouchError ? e.code : 'ERR_INTERNAL',
       );
+    const work = () => {
+      for (let i = 0; i < active.length; i++) {
+        try {
+          results[i] = (active[i] as Task).run();
+        } catch (e) {
+          results[i] = internal(e);
+        }
+      }
+    };
+    // Small inputs whose worst case is far inside the limit skip the watchdog; the rest run under it.
     let finished = true;
     if (active.length > 0) {
-      finished = withinDeadline(() => {
-        for (let i = 0; i < active.length; i++) {
-          try {
-            results[i] = (active[i] as Task).run();
-          } catch (e) {
-            results[i] = internal(e);
-          }
-        }
-      }, timeLimitMs);
+      const sizes = inputSizes(this.input);
+      const estimate =
+        sizes === undefined
+          ? Number.POSITIVE_INFINITY
+          : active.reduce((n, t) => n + t.estimate(sizes), sizes.list);
+      if (estimate <= DIRECT_BUDGET) work();
+      else finished = withinDeadline(work, timeLimitMs);
     }
     let r = 0;
     for (const t of tasks) {
@@ -584,6 +667,8 @@ interface Task {
   readonly tier: Tier;
   readonly mode: RuleMode;
   readonly run: () => Draft;
+  /** Worst-case steps for an input of these sizes. */
+  readonly estimate: (sizes: Sizes) => number;
 }
 
 /** One planned expression over `bindings`: a boolean, or why it has none (a CEL runtime error is no pass). */

@@ -384,6 +384,7 @@ describe('attestations.*', () => {
         const atts = s['attestations'] as { conditions?: Json[] }[];
         atts[0]?.conditions?.push({ id: 'runtime', expr: 'predicate.runDetails.nothere == "x"' });
         (s['rules'] as Json[]).push({ id: 'not-bool', expr: 'dyn(artifact.digest)' });
+        (s['rules'] as Json[]).push({ id: 'bad-regexp', expr: 'artifact.name.matches(artifact.digest + "(")' });
       }),
     );
     const d = decide(p, goodInput());
@@ -392,6 +393,9 @@ describe('attestations.*', () => {
     assert.match(check(d, 'attestations.provenance.runtime').message, /no such key|not found/);
     assert.equal(outcome(d, 'rules.not-bool'), 'fail');
     assert.match(check(d, 'rules.not-bool').message, /not a bool/);
+    // A pattern built from the input is compiled when evaluated; RE2 refusing it is an error, not a pass.
+    assert.equal(outcome(d, 'rules.bad-regexp'), 'fail');
+    assert.equal(check(d, 'rules.bad-regexp').code, 'ERR_POLICY_CEL');
     assert.equal(d.allow, false);
   });
 });
