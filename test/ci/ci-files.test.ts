@@ -7,6 +7,7 @@ import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '
 import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { vouch } from '../cli/harness.js';
 import {
   ACTION,
   actionSteps,
@@ -227,15 +228,19 @@ describe('GitHub files: safety properties', () => {
     assert.ok(list(resolveJob(config, 'verify-deep')['needs'], 'needs').includes('verify-fast'));
   });
 
-  it('the policy files both examples gate on exist in the checkout', () => {
+  it('the policies both examples gate on compile (vouch policy check)', async () => {
     const config = gitlabMerged(GITLAB_EXAMPLE);
     const gitlab = Object.keys(config)
       .filter((k) => isJobKey(k) && !k.startsWith('.'))
       .map((k) => str(obj(resolveJob(config, k)['variables'] ?? {}, k)['VOUCH_POLICY']));
     const github = allSteps().map(([, s]) => str(obj(s['with'] ?? {}, 'with')['policy']));
     const policies = new Set([...github, ...gitlab].filter((p) => p !== undefined));
-    assert.deepEqual([...policies], ['examples/policies/release.yaml']);
-    for (const p of policies) assert.ok(existsSync(join(ROOT, p)), `${p} is missing`);
+    assert.deepEqual(
+      [...policies],
+      ['examples/policies/release-gate.yaml', 'examples/gitlab/release-gate.yaml'],
+    );
+    const r = await vouch(['policy', 'check', ...[...policies].map((p) => join(ROOT, p))]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 });
 

@@ -58,26 +58,19 @@ const BUNDLE_FLAGS = BUNDLES.flatMap((b) => ['--bundle', b]);
 describe('action.yml run step: what each example step passes to vouch', () => {
   const expected: Record<string, string[][]> = {
     'build: Provenance': [
-      ['provenance', '--output', 'release/provenance.json', '--subject', 'release/app.tgz', '--strict'],
+      ['provenance', '--output', 'release/provenance.json', '--subject', 'dist/app.tgz', '--strict'],
     ],
     'build: SBOM': [['sbom', '--output', 'release/sbom.json']],
     'build: Import it': [['vuln', 'db', 'import', 'osv-npm.zip']],
     'build: Vulnerability scan': [['scan', 'release/sbom.json', '--output', 'release/vulns.json']],
     'sign: Install Vouch': [],
     'sign: Sign the package': [
-      [
-        'sign',
-        'release/app.tgz',
-        '--key',
-        'env:VOUCH_SIGNING_KEY',
-        '--bundle',
-        'release/app.tgz.sigstore.json',
-      ],
+      ['sign', 'dist/app.tgz', '--key', 'env:VOUCH_SIGNING_KEY', '--bundle', 'release/app.tgz.sigstore.json'],
     ],
     'sign: Attest the provenance': [
       [
         'attest',
-        'release/app.tgz',
+        'dist/app.tgz',
         '--key',
         'env:VOUCH_SIGNING_KEY',
         '--bundle',
@@ -91,7 +84,7 @@ describe('action.yml run step: what each example step passes to vouch', () => {
     'sign: Attest the SBOM': [
       [
         'attest',
-        'release/app.tgz',
+        'dist/app.tgz',
         '--key',
         'env:VOUCH_SIGNING_KEY',
         '--bundle',
@@ -105,7 +98,7 @@ describe('action.yml run step: what each example step passes to vouch', () => {
     'sign: Attest the vulnerability scan': [
       [
         'attest',
-        'release/app.tgz',
+        'dist/app.tgz',
         '--key',
         'env:VOUCH_SIGNING_KEY',
         '--bundle',
@@ -119,10 +112,10 @@ describe('action.yml run step: what each example step passes to vouch', () => {
     'sign: Gate (fast tier)': [
       [
         'verify',
-        'release/app.tgz',
+        'dist/app.tgz',
         ...BUNDLE_FLAGS,
         '--policy',
-        'examples/policies/release.yaml',
+        'examples/policies/release-gate.yaml',
         '--tier',
         'fast',
       ],
@@ -130,10 +123,10 @@ describe('action.yml run step: what each example step passes to vouch', () => {
     'gate: Gate (deep tier)': [
       [
         'verify',
-        'release/app.tgz',
+        'dist/app.tgz',
         ...BUNDLE_FLAGS,
         '--policy',
-        'examples/policies/release.yaml',
+        'examples/policies/release-gate.yaml',
         '--tier',
         'deep',
         '--sarif',
@@ -256,14 +249,7 @@ describe('GitLab template: what the example jobs pass to vouch', () => {
       return r.calls;
     };
     assert.deepEqual(run('sign'), [
-      [
-        'sign',
-        'release/app.tgz',
-        '--key',
-        'env:VOUCH_SIGNING_KEY',
-        '--bundle',
-        'release/app.tgz.sigstore.json',
-      ],
+      ['sign', 'dist/app.tgz', '--key', 'env:VOUCH_SIGNING_KEY', '--bundle', 'release/app.tgz.sigstore.json'],
     ]);
     const attest = resolveJob(config, 'attest');
     assert.deepEqual(
@@ -275,7 +261,7 @@ describe('GitLab template: what the example jobs pass to vouch', () => {
       ].map(([type, predicate, bundle]) => [
         [
           'attest',
-          'release/app.tgz',
+          'dist/app.tgz',
           '--key',
           'env:VOUCH_SIGNING_KEY',
           '--type',
@@ -291,9 +277,9 @@ describe('GitLab template: what the example jobs pass to vouch', () => {
       assert.deepEqual(run(`verify-${tier}`), [
         [
           'verify',
-          'release/app.tgz',
+          'dist/app.tgz',
           '--policy',
-          'examples/policies/release.yaml',
+          'examples/gitlab/release-gate.yaml',
           '--tier',
           tier,
           '--sarif',
@@ -312,7 +298,7 @@ describe('GitLab template: what the example jobs pass to vouch', () => {
       level,
       kind: 'fail',
       message: { text },
-      locations: [{ physicalLocation: { artifactLocation: { uri: 'release/app.tgz' } } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: 'dist/app.tgz' } } }],
       partialFingerprints: { vouchCheck: `sha256:${'a'.repeat(64)}/${ruleId}` },
     });
     const log = {
@@ -338,7 +324,7 @@ describe('GitLab template: what the example jobs pass to vouch', () => {
         ['baseline.builder', 'critical', 'builder "https://evil" is not the baseline'],
         ['rules.no-high-vulns', 'minor', 'GHSA-1 is high [warn]'],
         ['attestations.sbom.fresh', 'info', 'older than 30d [dry-run]'],
-      ].map((x) => [...x, { path: 'release/app.tgz', lines: { begin: 1 } }]),
+      ].map((x) => [...x, { path: 'dist/app.tgz', lines: { begin: 1 } }]),
     );
     const fingerprints = report.map((i) => str(i['fingerprint']) ?? '');
     assert.equal(new Set(fingerprints).size, 3);
