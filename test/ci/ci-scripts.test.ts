@@ -166,6 +166,8 @@ describe('action.yml run step: what each example step passes to vouch', () => {
     assert.equal(named.outputs['bundle'], 'out/b.json');
     const digest = runAction({ command: 'sign', artifact: `sha256:${'0'.repeat(64)}`, key: 'env:K' });
     assert.equal(digest.outputs['bundle'], '', 'no default bundle beside a digest');
+    const verify = runAction({ command: 'verify', artifact: 'app.tgz', bundle: 'app.tgz.sigstore.json' });
+    assert.equal(verify.outputs['bundle'], '', 'verify reads bundles, it writes none');
   });
 
   it('a denial fails the step with exit 1 and decision=deny; other failures are decision=error', () => {
