@@ -68,7 +68,7 @@ describe('vouch policy', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.stdout,
-      /^FAIL .*gate\.test\.yaml: expects the wrong thing\n {4}expected allow, got deny \(rules\.no-high-vulns: a HIGH or CRITICAL vulnerability is not covered by a VEX statement/m,
+      /^FAIL .*gate\.test\.yaml: expects the wrong thing\n {4}expected allow, got deny \(rules\.no-high-vulns: a vulnerability rated above MEDIUM, or not rated, is not covered by a VEX statement/m,
     );
     assert.match(r.stdout, /0 passed, 1 failed/);
     assert.match(r.stderr, /\[ERR_POLICY_TEST_FAILED\]/);
