@@ -41,26 +41,28 @@ const WALK_LIMIT = 50_000;
 
 /** The largest list and string an input can give CEL, as powers of two (so estimates are memoised). */
 function inputSizes(input: PolicyInput): Sizes | undefined {
+  // An explicit stack: predicates nest as deep as their author likes, and recursion would overflow.
+  const stack: unknown[] = [input.artifact];
+  for (const e of input.signatures) stack.push(e.source, e.signer);
+  for (const e of input.attestations) stack.push(e.source, e.signer, e.predicateType, e.predicate);
   let nodes = input.signatures.length + input.attestations.length;
   let longest = 0;
-  const walk = (v: unknown): boolean => {
-    if (++nodes > WALK_LIMIT) return false;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++nodes > WALK_LIMIT) return undefined;
     if (typeof v === 'string') longest = Math.max(longest, v.length);
     else if (Array.isArray(v)) {
-      for (const x of v) if (!walk(x)) return false;
+      if (nodes + stack.length + v.length > WALK_LIMIT) return undefined;
+      for (const x of v) stack.push(x);
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
+      const entries = Object.entries(v);
+      if (nodes + stack.length + entries.length > WALK_LIMIT) return undefined;
+      for (const [k, x] of entries) {
         longest = Math.max(longest, k.length);
-        if (!walk(x)) return false;
+        stack.push(x);
       }
     }
-    return true;
-  };
-  for (const e of input.signatures) if (!walk(e.source) || !walk(e.signer)) return undefined;
-  for (const e of input.attestations) {
-    if (!walk(e.source) || !walk(e.signer) || !walk(e.predicateType) || !walk(e.predicate)) return undefined;
   }
-  if (!walk(input.artifact)) return undefined;
   const pow2 = (n: number, min: number) => 2 ** Math.ceil(Math.log2(Math.max(n, min)));
   // Views hold lists derived from the predicates (flattened components): never longer than all values.
   return { list: pow2(nodes, 16), string: pow2(longest, 64) };
@@ -705,6 +707,7 @@ function blocks(c: CheckResult, tier: Tier): boolean {
  */
 export function evaluatePolicy(policy: CompiledPolicy, input: PolicyInput, opts: EvaluateOptions): Decision {
   const plan = planOf(policy);
+  if (Number.isNaN(input.now.getTime())) throw new TypeError('evaluatePolicy: input.now is not a valid date');
   const ev = new Evaluation(plan, input, opts.tier);
   ev.checks.push(...(opts.checks ?? []));
   ev.signatureChecks();

@@ -384,7 +384,10 @@ describe('attestations.*', () => {
         const atts = s['attestations'] as { conditions?: Json[] }[];
         atts[0]?.conditions?.push({ id: 'runtime', expr: 'predicate.runDetails.nothere == "x"' });
         (s['rules'] as Json[]).push({ id: 'not-bool', expr: 'dyn(artifact.digest)' });
-        (s['rules'] as Json[]).push({ id: 'bad-regexp', expr: 'artifact.name.matches(artifact.digest + "(")' });
+        (s['rules'] as Json[]).push({
+          id: 'bad-regexp',
+          expr: 'artifact.name.matches(artifact.digest + "(")',
+        });
       }),
     );
     const d = decide(p, goodInput());
@@ -661,5 +664,43 @@ describe('bounded evaluation', () => {
     const d = decide(gate, { ...goodInput(), signatures: many });
     assert.equal(outcome(d, 'input.evidence'), 'fail');
     assert.equal(d.allow, false);
+  });
+});
+
+describe('hostile shapes never escape evaluatePolicy', () => {
+  it('a predicate nested 100,000 deep decides without a stack overflow', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const p = await compile(
+      edit((s) =>
+        (s['rules'] as Json[]).push({
+          id: 'reads-it',
+          expr: 'attestations.all(a, a.predicate != null && size(a.predicate) > 0)',
+        }),
+      ),
+    );
+    const ignored = decide(
+      p,
+      withAttestations(
+        attestation(SLSA, provenance()),
+        attestation(CDX, { ...sbom(), deep }),
+        attestation(VULNS, vulns()),
+      ),
+    );
+    assert.equal(typeof ignored.allow, 'boolean');
+    const asComponents = decide(
+      p,
+      withAttestations(
+        attestation(SLSA, provenance()),
+        attestation(CDX, { ...sbom(), components: deep }),
+        attestation(VULNS, vulns()),
+      ),
+    );
+    assert.equal(asComponents.allow, false);
+    assert.equal(outcome(asComponents, 'attestations.sbom.present'), 'fail');
+  });
+
+  it('an invalid date for now is programmer misuse', () => {
+    assert.throws(() => decide(gate, { ...goodInput(), now: new Date(Number.NaN) }), TypeError);
   });
 });
