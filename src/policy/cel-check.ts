@@ -705,9 +705,20 @@ class Checker {
       if (t.k === 'string' && ['lowerAscii', 'upperAscii', 'trim', 'substring', 'charAt'].includes(fn))
         t = T.string(len);
       if (fn === 'split') t = T.list(T.string(len), len + 1);
+      // Strings that grow: replace() can put the replacement between every character, quote() escapes.
+      if (fn === 'replace') {
+        const grown = (len + 1) * Math.max(1, this.strMax(at[1] ?? T.dyn));
+        t = T.string(grown);
+        cost += scanCost(grown);
+      }
+      if (fn === 'strings.quote') t = T.string(2 * len + 2);
     }
     if (fn === 'startsWith' || fn === 'endsWith') cost += scanCost(this.strMax(at[0] ?? T.dyn));
-    if (fn === 'join' && target?.t.k === 'list') cost += target.t.max * scanCost(this.strMax(target.t.elem));
+    if (fn === 'join' && target?.t.k === 'list') {
+      const joined = target.t.max * (this.strMax(target.t.elem) + this.strMax(at[0] ?? T.string(0)));
+      t = T.string(joined);
+      cost += scanCost(joined);
+    }
     this.literalArgument(fn, c, args);
     return { t, cost };
   }

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import type Picomatch from 'picomatch';
 import type * as Semver from 'semver';
@@ -655,8 +655,26 @@ export async function loadPolicy(path: string): Promise<CompiledPolicy> {
 
 const POLICY_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** Files and directories (their *.yaml, *.yml and *.json, in name order, not recursive), in the order given. */
-export async function policyFiles(paths: readonly string[]): Promise<string[]> {
+const VOUCH_API = /["']?apiVersion["']?\s*:\s*["']?vouch\.dev\//;
+const TEST_KIND = /["']?kind["']?\s*:\s*["']?PolicyTest\b/;
+
+/** What a file in a directory is, from a look at its text: a Vouch policy, a policy test, or neither. */
+async function fileKind(path: string): Promise<'Policy' | 'PolicyTest' | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  if (TEST_KIND.test(text)) return 'PolicyTest';
+  return VOUCH_API.test(text) ? 'Policy' : undefined;
+}
+
+/**
+ * Files given, and the files of directories given (their *.yaml, *.yml and *.json of the wanted kind, in name
+ * order, not recursive). A directory may hold policies, their tests and other JSON (a trusted_root.json):
+ * only files that declare `apiVersion: vouch.dev/…` are policies, and tests declare `kind: PolicyTest`; a
+ * policy with a misspelt kind is still loaded (and refused), never silently left out.
+ */
+export async function policyFiles(
+  paths: readonly string[],
+  want: 'Policy' | 'PolicyTest',
+): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     let isDir: boolean;
@@ -670,14 +688,14 @@ export async function policyFiles(paths: readonly string[]): Promise<string[]> {
       continue;
     }
     const names = (await readdir(p)).filter((n) => POLICY_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-    out.push(...names.map((n) => join(p, n)));
+    for (const n of names) if ((await fileKind(join(p, n))) === want) out.push(join(p, n));
   }
   return out;
 }
 
 /** Loads policies from files and directories; two policies with one name are an error (selection is by name). */
 export async function loadPolicies(paths: readonly string[]): Promise<CompiledPolicy[]> {
-  const files = await policyFiles(paths);
+  const files = await policyFiles(paths, 'Policy');
   const policies: CompiledPolicy[] = [];
   for (const f of files) policies.push(await loadPolicy(f));
   const seen = new Map<string, string>();

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   type FieldsContext,
@@ -201,22 +200,11 @@ export async function loadPolicyTest(path: string): Promise<PolicyTestSuite> {
   return { source: path, name: name as string, policy, cases: read };
 }
 
-/** Whether a file is a PolicyTest (directories hold policies and tests side by side). */
-async function isTestFile(path: string): Promise<boolean> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return /^kind:\s*["']?PolicyTest["']?\s*$/m.test(text) || /"kind"\s*:\s*"PolicyTest"/.test(text);
-}
-
 /** Test files given, and those in directories given (their *.yaml, *.yml, *.json with kind PolicyTest). */
 export async function loadPolicyTests(paths: readonly string[]): Promise<PolicyTestSuite[]> {
   const suites: PolicyTestSuite[] = [];
   for (const p of paths) {
-    const files = await policyFiles([p]);
-    const explicit = files.length === 1 && files[0] === p;
-    for (const f of files) {
-      if (!explicit && !(await isTestFile(f))) continue;
-      suites.push(await loadPolicyTest(f));
-    }
+    for (const f of await policyFiles([p], 'PolicyTest')) suites.push(await loadPolicyTest(f));
   }
   if (suites.length === 0) {
     throw new VouchError(

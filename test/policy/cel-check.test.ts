@@ -134,3 +134,18 @@ describe('CEL static limits and cost (ERR_POLICY_COST)', () => {
     }
   });
 });
+
+describe('CEL cost: strings that grow', () => {
+  it('refuses replace() chains whose result grows past any bound', async () => {
+    const expr = `artifact.name${'.replace("", artifact.name)'.repeat(4)} != ""`;
+    const ds = await checkPolicy(JSON.stringify(withExpr(expr)));
+    assert.equal(ds[0]?.code, 'ERR_POLICY_COST', JSON.stringify(ds));
+  });
+
+  it('accepts one replace() of a short literal', async () => {
+    assert.deepEqual(
+      await checkPolicy(JSON.stringify(withExpr('artifact.name.replace("dist/", "") != ""'))),
+      [],
+    );
+  });
+});

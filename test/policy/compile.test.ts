@@ -397,11 +397,20 @@ describe('policy documents', () => {
     writeFileSync(join(dir, 'b.yaml'), yamlPolicy().replace('name: t', 'name: b'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...releaseGate(), metadata: { name: 'a' } }));
     writeFileSync(join(dir, 'notes.txt'), 'not a policy');
+    // Beside policies: their tests and other JSON (a trusted root) are not policies.
+    writeFileSync(
+      join(dir, 'trusted_root.json'),
+      '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}',
+    );
+    writeFileSync(join(dir, 'b.test.yaml'), 'apiVersion: vouch.dev/v1\nkind: PolicyTest\n');
     const ps = await loadPolicies([dir]);
     assert.deepEqual(
       ps.map((p) => p.name),
       ['a', 'b'],
     );
+    // A policy with a misspelt kind is loaded, and refused, not left out.
+    writeFileSync(join(dir, 'c.yaml'), yamlPolicy().replace('kind: Policy', 'kind: Polcy'));
+    await expectCode(() => loadPolicies([dir]), 'ERR_POLICY_MALFORMED');
     writeFileSync(join(dir, 'c.yaml'), yamlPolicy().replace('name: t', 'name: b'));
     await expectCode(() => loadPolicies([dir]), 'ERR_POLICY_MALFORMED');
     await expectCode(() => loadPolicies([join(dir, 'missing')]), 'ERR_INPUT_UNREADABLE');
