@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import type Picomatch from 'picomatch';
 import type * as Semver from 'semver';
-import { PREDICATE_TYPES, SLSA_PROVENANCE_V1 } from '../attest/index.js';
+import { PREDICATE_TYPES } from '../attest/index.js';
 import {
   canonicalJson,
   digestBytes,
@@ -311,11 +311,10 @@ class Compiler {
         }
       });
       const id = str(a, 'id') ?? '';
-      const view = viewOf(
-        written === 'slsa'
-          ? SLSA_PROVENANCE_V1
-          : ((PREDICATE_TYPES as Record<string, string>)[written] ?? written),
-      );
+      const short = Object.hasOwn(PREDICATE_TYPES, written)
+        ? (PREDICATE_TYPES as Record<string, string>)[written]
+        : undefined;
+      const view = viewOf(short ?? written);
       const planned = this.checks(
         conditions,
         [...path, 'conditions'],
