@@ -19,11 +19,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   'verify-attestation': async () =>
     (await import('./commands/verify-attestation.js')).registerVerifyAttestation,
   inspect: async () => (await import('./commands/inspect.js')).registerInspect,
+  policy: async () => (await import('./commands/policy.js')).registerPolicy,
+  oci: async () => (await import('./commands/oci.js')).registerOci,
   provenance: async () => (await import('./commands/provenance.js')).registerProvenance,
   sbom: async () => (await import('./commands/sbom.js')).registerSbom,
   licenses: async () => (await import('./commands/licenses.js')).registerLicenses,
   vuln: async () => (await import('./commands/vuln.js')).registerVuln,
   scan: async () => (await import('./commands/scan.js')).registerScan,
+  server: async () => (await import('./commands/server.js')).registerServer,
 };
 
 /** The command named by argv; none for `--version`; every command otherwise (help, a typo). */
