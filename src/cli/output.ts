@@ -1,4 +1,4 @@
-import { isVouchError } from '../core/index.js';
+import { isRecord, isVouchError } from '../core/index.js';
 import type { CliIO } from './io.js';
 
 /** Prints a command's result: the object as JSON with `--json`, else the human lines. */
@@ -23,8 +23,11 @@ export function reportError(io: CliIO, e: unknown, json: boolean): void {
     isVouchError(e) && typeof e.details?.['check'] === 'string' ? (e.details['check'] as string) : undefined;
   const prefix = isVouchError(e) && e.category === 'verify' ? 'verification failed' : 'error';
   if (json) {
+    // A command that failed with a result to show (a denied decision, policy diagnostics, a test report)
+    // puts it in details.report, so `--json` prints it beside the error.
+    const report = isVouchError(e) && isRecord(e.details?.['report']) ? e.details['report'] : {};
     io.stdout(
-      `${JSON.stringify({ ok: false, error: { code, message, ...(check ? { check } : {}) } }, null, 2)}\n`,
+      `${JSON.stringify({ ok: false, error: { code, message, ...(check ? { check } : {}) }, ...report }, null, 2)}\n`,
     );
   } else {
     io.stderr(`vouch: ${prefix}: ${check ? `${check}: ` : ''}${message} [${code}]\n`);
