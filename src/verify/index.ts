@@ -1,3 +1,10 @@
+export { type Evidence, type PolicyVerifyRequest, verifyWithPolicy } from './engine.js';
+export {
+  createPolicyGate,
+  type GateVerifyRequest,
+  type PolicyGate,
+  type PolicyGateOptions,
+} from './gate.js';
 export {
   type CertificateIdentity,
   certificateIdentity,
@@ -5,6 +12,7 @@ export {
   type IdentityPolicy,
   type SubjectAlternativeName,
 } from './identity.js';
+export { decisionsToSarif, type SarifLog } from './sarif.js';
 export {
   type Check,
   type VerificationResult,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { readInput, VouchError } from '../../core/index.js';
-import type { Tier } from '../../policy/index.js';
+import { readInput } from '../../core/index.js';
+import { loadPolicies, type Tier } from '../../policy/index.js';
 import { createServer, type Gate, LOG_LEVELS, type LogLevel } from '../../server/index.js';
+import { createPolicyGate } from '../../verify/index.js';
 import { type CommandContext, usage } from '../context.js';
 import type { CliIO } from '../io.js';
 import { VERSION } from '../version.js';
@@ -45,8 +46,23 @@ const MAX_PEM = 1024 * 1024;
  * The verification engine behind the server: the policies loaded and compiled, registry access, the tier.
  * Kept apart from the flags and the HTTP side so the engine is built in this one call.
  */
-export async function buildServerGate(_options: ServerGateOptions): Promise<Gate> {
-  throw new VouchError('ERR_INTERNAL', 'this build of vouch has no verification engine for the server');
+export async function buildServerGate(options: ServerGateOptions, env: NodeJS.ProcessEnv): Promise<Gate> {
+  const gate = await createPolicyGate({
+    policies: await loadPolicies(options.policies),
+    tier: options.tier,
+    registry: { allowInsecureRegistry: options.allowInsecureRegistry, env, userAgent: `vouch/${VERSION}` },
+  });
+  return {
+    policies: gate.policies,
+    verifyImage: (image, ctx) => gate.verifyImage(image, ctx),
+    verify: (r) =>
+      gate.verify({
+        artifact: r.artifact,
+        evidence: r.bundles.map((b) => ({ kind: 'bundle', bytes: b.bytes, source: b.source })),
+        ...(r.tier === undefined ? {} : { tier: r.tier }),
+        ...(r.policy === undefined ? {} : { policy: r.policy }),
+      }),
+  };
 }
 
 /** `host:port` or `[ipv6]:port`; port 0 asks for a free one. */
@@ -158,7 +174,7 @@ Examples:
     )
     .action(async (o: ServerFlags) => {
       const { config, gate } = await configFrom(o);
-      const built = await buildServerGate(gate);
+      const built = await buildServerGate(gate, io.env);
       const stop = stopOnSignals();
       try {
         await serve(config, io, built, stop.signal);
