@@ -79,7 +79,7 @@ describe('vouch policy', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^ALLOW dist\/app\.tgz: 18 check\(s\) of the deep tier passed or do not enforce\n$/,
+      /^ALLOW dist\/app\.tgz: 18 check\(s\) of the deep tier passed or do not enforce\n {2}policy release-gate sha256:[0-9a-f]{64}, evaluated at 2026-03-01T12:00:00\.000Z\n$/,
     );
     const e = await vouch(['policy', 'eval', GATE, '--input', fixture('signed-release'), '--explain']);
     assert.equal(e.stdout.split('\n').filter((l) => /^ {2}pass {4}/.test(l)).length, 18);

@@ -2,19 +2,17 @@ import type { Command } from 'commander';
 import { parseJson, readInput, VouchError } from '../../core/index.js';
 import {
   checkPolicy,
-  type Decision,
   evaluatePolicy,
-  explainDecision,
   loadPolicy,
   loadPolicyTests,
   MAX_POLICY_BYTES,
   type PolicyDiagnostic,
   parsePolicyInput,
   runPolicyTests,
-  type Tier,
 } from '../../policy/index.js';
 import type { CommandContext } from '../context.js';
 import { usage } from '../context.js';
+import { emitDecision, tierOf } from '../decision.js';
 import type { CliIO } from '../io.js';
 import { emit } from '../output.js';
 
@@ -31,12 +29,6 @@ interface EvalOptions extends JsonOption {
 
 interface TestOptions extends JsonOption {
   verbose?: boolean;
-}
-
-function tierOf(text: string | undefined): Tier {
-  if (text === undefined || text === 'deep') return 'deep';
-  if (text === 'fast') return 'fast';
-  throw usage(`--tier must be fast or deep, not "${text}"`);
 }
 
 function timeLimitOf(text: string | undefined): number | undefined {
@@ -106,10 +98,6 @@ async function test(io: CliIO, paths: readonly string[], o: TestOptions): Promis
   });
 }
 
-function verdictLine(d: Decision): string {
-  return explainDecision(d).split('\n')[0] ?? '';
-}
-
 async function evaluate(io: CliIO, file: string, o: EvalOptions): Promise<void> {
   if (o.input === undefined) throw usage('--input <json> is required (docs/policy.md "Input")');
   const tier = tierOf(o.tier);
@@ -120,20 +108,7 @@ async function evaluate(io: CliIO, file: string, o: EvalOptions): Promise<void> 
     tier,
     ...(timeLimitMs === undefined ? {} : { timeLimitMs }),
   });
-  const text = o.explain === true ? explainDecision(decision) : verdictLine(decision);
-  if (decision.allow) {
-    emit(io, o.json === true, { decision }, [text]);
-    return;
-  }
-  if (o.json !== true) io.stdout(`${text}\n`);
-  const reason = decision.checks.find(
-    (c) => c.outcome === 'fail' && c.mode === 'enforce' && c.exception?.active !== true,
-  );
-  throw new VouchError(
-    'ERR_POLICY_DENIED',
-    `policy ${policy.name} denies ${decision.artifact.name ?? decision.artifact.digest}${reason === undefined ? '' : `: ${reason.message}`}`,
-    { details: { ...(reason === undefined ? {} : { check: reason.id }), report: { decision } } },
-  );
+  await emitDecision(io, decision, { json: o.json === true, explain: o.explain === true });
 }
 
 export function registerPolicy(program: Command, { io }: CommandContext): void {
