@@ -25,9 +25,17 @@ import {
   verifyCosignSignature,
   withDigest,
 } from '../../oci/index.js';
-import { type VerifiedSigner, type VerifyOptions, verifyBundle } from '../../verify/index.js';
+import { type ArtifactRef, loadPolicies, selectPolicy } from '../../policy/index.js';
+import {
+  parseTrustedRoot,
+  type VerifiedSigner,
+  type VerifyOptions,
+  verifyBundle,
+  verifyWithPolicy,
+} from '../../verify/index.js';
 import { loadSigner } from '../common.js';
 import { type CommandContext, usage } from '../context.js';
+import { emitDecision, tierOf } from '../decision.js';
 import type { CliIO } from '../io.js';
 import { emit } from '../output.js';
 import { predicateTypeArg } from '../predicate-types.js';
@@ -50,6 +58,10 @@ interface AttestFlags extends SignFlags {
 
 interface VerifyFlags extends RegistryFlags, TrustFlags {
   type?: string;
+  policy?: string;
+  tier?: string;
+  sarif?: string;
+  explain?: boolean;
 }
 
 /** Predicates are JSON documents; the same cap as `vouch attest`. */
@@ -259,9 +271,20 @@ Examples:
           'Verify that an image digest has a valid signature (or attestation of --type) by the key.',
         )
         .argument('<image>', 'image reference: registry/repository[:tag][@sha256:<hex>]'),
-    ).option('--type <uri>', 'verify an attestation of this predicate type instead of a signature'),
+    )
+      .option('--type <uri>', 'verify an attestation of this predicate type instead of a signature')
+      .option('--policy <path>', 'decide with a policy (file, or the first matching policy of a folder)')
+      .option('--tier <tier>', 'with --policy: fast or deep', 'deep')
+      .option('--sarif <path>', 'with --policy: also write the decision as SARIF 2.1.0')
+      .option('--explain', 'with --policy: print every check'),
     program,
   ).action(async (image: string, o: VerifyFlags) => {
+    if (o.policy !== undefined) {
+      await verifyImageWithPolicy(io, image, o.policy, o);
+      return;
+    }
+    if (o.tier !== 'deep' || o.sarif !== undefined || o.explain !== undefined)
+      throw usage('--tier, --sarif and --explain need --policy');
     const want = o.type === undefined ? COSIGN_SIGN_PREDICATE_TYPE : predicateTypeArg(o.type);
     const what = o.type === undefined ? 'signature' : `${want} attestation`;
     const ref = parseReference(image);
@@ -385,4 +408,58 @@ Examples:
 
 function signerText(s: VerifiedSigner): string {
   return s.kind === 'key' ? `key ${s.keyId}` : `certificate ${s.subject}`;
+}
+
+/** `oci verify --policy`: every signature and attestation stored for the digest, judged by the policy. */
+async function verifyImageWithPolicy(
+  io: CliIO,
+  image: string,
+  policyPath: string,
+  o: VerifyFlags,
+): Promise<void> {
+  if (
+    o.key !== undefined ||
+    o.certificateIdentity !== undefined ||
+    o.certificateIdentityRegexp !== undefined ||
+    o.type !== undefined
+  ) {
+    throw usage(
+      'with --policy, the trust and the required attestations come from the policy; drop --key, --type and --certificate-*',
+    );
+  }
+  const tier = tierOf(o.tier);
+  const policies = await loadPolicies([policyPath]);
+  const ref = parseReference(image);
+  const named: ArtifactRef = {
+    digest: ref.digest ?? '',
+    name: image,
+    oci: {
+      registry: ref.registry,
+      repository: ref.repository,
+      ...(ref.tag === undefined ? {} : { tag: ref.tag }),
+    },
+  };
+  const policy = selectPolicy(policies, named);
+  if (policy === undefined)
+    throw new VouchError('ERR_POLICY_NO_MATCH', `no policy in ${policyPath} matches ${image}`);
+  const registry = client(io, o);
+  progress(io, o, `vouch: resolving ${formatReference(ref)}`);
+  const resolved = await registry.resolve(ref);
+  const evidence = await discoverEvidence(registry, withDigest(ref, resolved.digest));
+  progress(io, o, `vouch: ${evidence.length} item(s) stored for ${resolved.digest}`);
+  const rootPath = o.trustedRoot ?? policy.trust.trustedRoot;
+  const decision = await verifyWithPolicy({
+    artifact: { ...named, digest: resolved.digest },
+    evidence,
+    policy,
+    tier,
+    ...(rootPath === undefined
+      ? {}
+      : { trustedRoot: parseTrustedRoot(await readInput(rootPath, MAX_PREDICATE)) }),
+  });
+  await emitDecision(io, decision, {
+    json: o.json === true,
+    explain: o.explain === true,
+    ...(o.sarif === undefined ? {} : { sarif: o.sarif }),
+  });
 }
