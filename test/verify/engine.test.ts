@@ -55,14 +55,18 @@ async function newKey(id: 'ecdsa-p256' | 'ed25519'): Promise<Key> {
 }
 
 /** The release gate of the policy tests without maxAge (key bundles carry no verified time) and with our keys. */
-async function gate(
-  keys: readonly Key[],
-  tweak: (doc: Record<string, any>) => void = () => {},
-): Promise<CompiledPolicy> {
-  const doc = releaseGate() as Record<string, any>;
-  doc['spec'].signatures.keys = keys.map((k, i) => ({ name: `key${i}`, publicKey: k.pem }));
-  delete doc['spec'].signatures.maxAge;
-  for (const a of doc['spec'].attestations) delete a.maxAge;
+interface GateDoc {
+  spec: {
+    signatures: { keys: Record<string, unknown>[]; maxAge?: string; threshold?: number };
+    attestations: { maxAge?: string }[];
+  };
+}
+
+async function gate(keys: readonly Key[], tweak: (doc: GateDoc) => void = () => {}): Promise<CompiledPolicy> {
+  const doc = releaseGate() as unknown as GateDoc;
+  doc.spec.signatures.keys = keys.map((k, i) => ({ name: `key${i}`, publicKey: k.pem }));
+  delete doc.spec.signatures.maxAge;
+  for (const a of doc.spec.attestations) delete a.maxAge;
   tweak(doc);
   return compilePolicy(JSON.stringify(doc));
 }
@@ -217,7 +221,7 @@ describe('verify/engine: verifyWithPolicy', () => {
 
   it('k of n: threshold 2 needs two distinct trusted keys', async () => {
     const policy = await gate([release, other], (doc) => {
-      doc['spec'].signatures.threshold = 2;
+      doc.spec.signatures.threshold = 2;
     });
     assert.equal((await decide(good, policy)).allow, false);
     const second = serializeBundle(await signBlobToBundle(other.signer, content));
@@ -228,7 +232,7 @@ describe('verify/engine: verifyWithPolicy', () => {
 
   it('a revoked key denies even when another key meets the threshold', async () => {
     const policy = await gate([release, other], (doc) => {
-      doc['spec'].signatures.keys[1].revoked = true;
+      (doc.spec.signatures.keys[1] as Record<string, unknown>)['revoked'] = true;
     });
     const byRevoked = serializeBundle(await signBlobToBundle(other.signer, content));
     const d = await decide([...good, bytesOf(byRevoked)], policy);

@@ -32,6 +32,14 @@ import { startRegistry, type TestRegistry } from '../oci/registry.js';
 import { provenance } from '../policy/fixtures.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
+
+/** The parts of the server's answers these tests read (an AdmissionReview, or a Decision). */
+interface WebhookJson {
+  apiVersion?: string;
+  response: { uid: string; allowed: boolean; status: { code: number; message: string } };
+  allow?: boolean;
+  policy: { name: string };
+}
 const SLSA = 'https://slsa.dev/provenance/v1';
 
 function policyText(registry: string): string {
@@ -230,7 +238,7 @@ describe('verify/gate: images in a real registry', () => {
     });
 
     const post = (path: string, body: unknown) =>
-      new Promise<{ status: number; json: Record<string, any> }>((resolveP, reject) => {
+      new Promise<{ status: number; json: WebhookJson }>((resolveP, reject) => {
         const data = Buffer.from(JSON.stringify(body));
         const req = request(
           {
@@ -268,9 +276,9 @@ describe('verify/gate: images in a real registry', () => {
       const body = review([`${reg.host}/acme/web:1.0`]);
       const r = await post('/k8s/validate', body);
       assert.equal(r.status, 200);
-      assert.equal(r.json['apiVersion'], 'admission.k8s.io/v1');
-      assert.equal(r.json['response'].uid, body.request.uid);
-      assert.equal(r.json['response'].allowed, true, JSON.stringify(r.json['response']));
+      assert.equal(r.json.apiVersion, 'admission.k8s.io/v1');
+      assert.equal(r.json.response.uid, body.request.uid);
+      assert.equal(r.json.response.allowed, true, JSON.stringify(r.json.response));
     });
 
     it('denies when one image (an init container) is unsigned, naming it and the failed check', async () => {
@@ -278,10 +286,10 @@ describe('verify/gate: images in a real registry', () => {
         '/k8s/validate',
         review([`${reg.host}/acme/web:1.0`], [`${reg.host}/acme/unsigned:1.0`]),
       );
-      assert.equal(r.json['response'].allowed, false);
-      assert.equal(r.json['response'].status.code, 403);
-      assert.match(r.json['response'].status.message, /acme\/unsigned:1\.0/);
-      assert.match(r.json['response'].status.message, /signatures\.threshold/);
+      assert.equal(r.json.response.allowed, false);
+      assert.equal(r.json.response.status.code, 403);
+      assert.match(r.json.response.status.message, /acme\/unsigned:1\.0/);
+      assert.match(r.json.response.status.message, /signatures\.threshold/);
     });
 
     it('POST /api/v1/verify answers with the decision', async () => {
@@ -291,8 +299,8 @@ describe('verify/gate: images in a real registry', () => {
         bundles: [],
       });
       assert.equal(r.status, 200);
-      assert.equal(r.json['allow'], false);
-      assert.equal(r.json['policy'].name, 'images');
+      assert.equal(r.json.allow, false);
+      assert.equal(r.json.policy.name, 'images');
     });
   });
 });
