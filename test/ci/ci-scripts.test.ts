@@ -53,7 +53,8 @@ const BUNDLES = [
 ];
 /** `${HOME}`, which a shell would expand. */
 const BRACED_HOME = `\${HOME}`;
-const BUNDLE_FLAGS = BUNDLES.flatMap((b) => ['--bundle', b]);
+/** The signature bundle, then the three attestation bundles, as verify --policy takes them. */
+const BUNDLE_FLAGS = BUNDLES.flatMap((b, i) => [i === 0 ? '--bundle' : '--attestation', b]);
 
 describe('action.yml run step: what each example step passes to vouch', () => {
   const expected: Record<string, string[][]> = {
