@@ -50,10 +50,10 @@ export interface Invocation {
  * file $VOUCH_RECORD_SARIF where `--sarif` says, and exits with $VOUCH_RECORD_EXIT, so the real action and
  * template scripts run without a build.
  */
-export function recorder(dir: string): { home: string; record: string } {
-  mkdirSync(join(dir, 'dist', 'bin'), { recursive: true });
+export function recorder(home: string): void {
+  mkdirSync(join(home, 'dist', 'bin'), { recursive: true });
   writeFileSync(
-    join(dir, 'dist', 'bin', 'vouch.js'),
+    join(home, 'dist', 'bin', 'vouch.js'),
     [
       "const fs = require('node:fs');",
       "fs.appendFileSync(process.env.VOUCH_RECORD, JSON.stringify(process.argv.slice(2)) + '\\n');",
@@ -65,7 +65,6 @@ export function recorder(dir: string): { home: string; record: string } {
       '',
     ].join('\n'),
   );
-  return { home: dir, record: join(dir, 'record.jsonl') };
 }
 
 export function recorded(record: string): string[][] {
@@ -122,7 +121,9 @@ export function runAction(given: Obj, opts: { exit?: number; env?: Record<string
     env[k] = inputs[m[1] as string] ?? '';
   }
   const dir = tempDir('vouch-ci-action-');
-  const { home, record } = recorder(dir);
+  const home = join(dir, 'action');
+  recorder(home);
+  const record = join(dir, 'record.jsonl');
   const script = join(dir, 'step.sh');
   writeFileSync(script, str(step['run']) ?? '');
   const outputFile = join(dir, 'github-output');
@@ -272,33 +273,37 @@ export interface JobRun {
   readonly code: number;
   readonly stderr: string;
   readonly calls: string[][];
+  /** $CI_PROJECT_DIR, the job's working directory. */
   readonly dir: string;
 }
 
 /**
  * Runs a resolved GitLab job's before_script + script the way the runner does (one shell, lines in order,
- * stop at the first failure) with `sh -e` (dash on Debian, as in node:20 when bash is not picked) and the
- * recorder as Vouch in $CI_PROJECT_DIR (VOUCH_HOME points there, so the installer finds a build).
+ * stop at the first failure) with `sh -e` (dash on Debian, as in node:20 when bash is not picked). The
+ * recorder stands in for a Vouch build in $VOUCH_HOME (default $CI_PROJECT_DIR/.vouch, as in the template)
+ * unless `install` asks for the installer to run; the job's own files stay outside $CI_PROJECT_DIR.
  */
 export function runJob(
   job: Obj,
   layers: { global?: Record<string, string>; matrix?: Record<string, string> } = {},
-  opts: { exit?: number; sarif?: string } = {},
+  opts: { exit?: number; sarif?: string; project?: string; install?: boolean } = {},
 ): JobRun {
-  const dir = tempDir('vouch-ci-gitlab-');
-  const { record } = recorder(dir);
+  const scratch = tempDir('vouch-ci-gitlab-');
+  const project = opts.project ?? join(scratch, 'project');
+  mkdirSync(project, { recursive: true });
+  const record = join(scratch, 'record.jsonl');
   // GitLab's precedence: predefined < global `variables` < job `variables` < `parallel: matrix`.
   const env = expandVariables({
-    CI_PROJECT_DIR: dir,
-    VOUCH_HOME: dir,
+    CI_PROJECT_DIR: project,
     ...layers.global,
     ...variablesOf(job['variables']),
     ...layers.matrix,
   });
+  if (opts.install !== true) recorder(env['VOUCH_HOME'] ?? join(project, '.vouch'));
   const script = [...scriptLines(job['before_script']), ...scriptLines(job['script'])].join('\n');
-  writeFileSync(join(dir, 'job.sh'), script);
-  const r = spawnSync('sh', ['-e', join(dir, 'job.sh')], {
-    cwd: dir,
+  writeFileSync(join(scratch, 'job.sh'), script);
+  const r = spawnSync('sh', ['-e', join(scratch, 'job.sh')], {
+    cwd: project,
     encoding: 'utf8',
     env: {
       PATH: process.env['PATH'],
@@ -308,7 +313,7 @@ export function runJob(
       ...(opts.sarif === undefined ? {} : { VOUCH_RECORD_SARIF: opts.sarif }),
     },
   });
-  return { code: r.status ?? -1, stderr: r.stderr, calls: recorded(record), dir };
+  return { code: r.status ?? -1, stderr: r.stderr, calls: recorded(record), dir: project };
 }
 
 /** Shell words of a simple command line (quotes honoured, no expansion), for the lines that call `vouch`. */

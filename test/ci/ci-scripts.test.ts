@@ -395,67 +395,88 @@ describe('GitLab template: the installer', () => {
 
   it('without a checkout it asks for VOUCH_REPOSITORY and a full commit SHA, not a branch or tag', () => {
     for (const ref of ['', 'main', 'v1.0.0', 'abc123']) {
-      const home = tempDir('vouch-ci-home-');
-      const r = runJob(base, {
-        matrix: { ...vars, VOUCH_HOME: home, VOUCH_REPOSITORY: '/nowhere', VOUCH_REF: ref },
-      });
+      const r = runJob(
+        base,
+        { matrix: { ...vars, VOUCH_REPOSITORY: '/nowhere', VOUCH_REF: ref } },
+        { install: true },
+      );
       assert.equal(r.code, 2, ref);
       assert.match(r.stderr, /set VOUCH_REPOSITORY and VOUCH_REF \(a full 40-hex commit SHA\)/);
+      assert.deepEqual(r.calls, []);
     }
   });
 
-  it('fetches exactly that commit into VOUCH_HOME and builds it with npm ci, then runs it', () => {
-    // A git repository standing in for Vouch's, whose "build" (a stub npm on PATH) installs the recorder.
-    const repo = tempDir('vouch-ci-repo-');
-    const git = (...args: string[]): string => {
-      const r = spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+  it('fetches exactly that commit, builds it with npm ci, runs it, and leaves the work tree clean', () => {
+    const git = (dir: string, ...args: string[]): string => {
+      const r = spawnSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.trim();
     };
-    git('init', '--quiet');
+    // A git repository standing in for Vouch's: the pinned commit, then a later one that must not be used.
+    const repo = tempDir('vouch-ci-repo-');
+    git(repo, 'init', '--quiet');
     writeFileSync(join(repo, 'package.json'), '{"name":"vouch"}\n');
-    git('add', 'package.json');
-    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'pinned');
-    const pinned = git('rev-parse', 'HEAD');
+    git(repo, 'add', 'package.json');
+    git(repo, 'commit', '--quiet', '-m', 'pinned');
+    const pinned = git(repo, 'rev-parse', 'HEAD');
     writeFileSync(join(repo, 'package.json'), '{"name":"vouch","later":true}\n');
-    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'later');
-
+    git(repo, 'commit', '--quiet', '-am', 'later');
+    // The project being released: a clean checkout, as the runner makes it.
+    const project = tempDir('vouch-ci-project-');
+    git(project, 'init', '--quiet');
+    writeFileSync(join(project, 'package.json'), '{"name":"app"}\n');
+    git(project, 'add', 'package.json');
+    git(project, 'commit', '--quiet', '-m', 'app');
+    // A stub npm on PATH: logs its call, fills its --cache, and "builds" the recorder.
     const bin = tempDir('vouch-ci-bin-');
-    const npm = join(bin, 'npm');
+    const npmLog = join(bin, 'npm.log');
     writeFileSync(
-      npm,
+      join(bin, 'npm'),
       [
         '#!/bin/sh',
         'echo "$PWD $*" >> "$VOUCH_NPM_LOG"',
-        'mkdir -p dist/bin',
+        'mkdir -p "$CI_PROJECT_DIR/.npm" dist/bin && touch "$CI_PROJECT_DIR/.npm/index"',
         `cp "${join(bin, 'vouch.js')}" dist/bin/vouch.js`,
         '',
       ].join('\n'),
     );
-    chmodSync(npm, 0o755);
+    chmodSync(join(bin, 'npm'), 0o755);
     writeFileSync(
       join(bin, 'vouch.js'),
       "require('node:fs').appendFileSync(process.env.VOUCH_RECORD, JSON.stringify(process.argv.slice(2)) + '\\n');\n",
     );
-    const work = tempDir('vouch-ci-work-');
-    const home = join(work, 'vouch');
-    const npmLog = join(work, 'npm.log');
-    const r = runJob(base, {
-      matrix: {
-        ...vars,
-        VOUCH_HOME: home,
-        VOUCH_REPOSITORY: repo,
-        VOUCH_REF: pinned,
-        VOUCH_NPM_LOG: npmLog,
-        PATH: `${bin}:${process.env['PATH'] ?? ''}`,
+    const r = runJob(
+      base,
+      {
+        matrix: {
+          ...vars,
+          VOUCH_REPOSITORY: repo,
+          VOUCH_REF: pinned,
+          VOUCH_NPM_LOG: npmLog,
+          PATH: `${bin}:${process.env['PATH'] ?? ''}`,
+        },
       },
-    });
+      { project, install: true },
+    );
     assert.equal(r.code, 0, r.stderr);
+    const home = join(project, '.vouch');
     assert.equal(readFileSync(join(home, 'package.json'), 'utf8'), '{"name":"vouch"}\n', 'the pinned commit');
     const npmCall = readFileSync(npmLog, 'utf8').trim().split(' ');
     assert.equal(npmCall[0], home);
-    assert.deepEqual(npmCall.slice(1, 5), ['ci', '--include=dev', '--no-audit', '--no-fund']);
+    assert.deepEqual(npmCall.slice(1), [
+      'ci',
+      '--include=dev',
+      '--no-audit',
+      '--no-fund',
+      '--cache',
+      join(project, '.npm'),
+    ]);
     assert.deepEqual(r.calls, [['sign', 'a.tgz', '--key', 'env:K', '--bundle', 'a.tgz.sigstore.json']]);
+    // .vouch/ and .npm/ are there, but git does not see them: `vouch provenance --strict` needs a clean tree.
+    assert.ok(existsSync(join(project, '.npm', 'index')));
+    assert.equal(git(project, 'status', '--porcelain', '--untracked-files=all'), '');
   });
 });
 
