@@ -63,6 +63,38 @@ step "Verify the attestations (binding to the artifact, predicate type and shape
 vouch verify-attestation app.tgz --key release.pub --type slsa --bundle app.att.json
 vouch verify-attestation app.tgz --key release.pub --type cyclonedx --bundle app.sbom.att.json
 
+cat > release-gate.yaml <<'YAML'
+apiVersion: vouch.dev/v1
+kind: Policy
+metadata:
+  name: demo-release-gate
+spec:
+  match:
+    - name: "*.tgz"
+  signatures:
+    keys:
+      - name: release
+        path: release.pub
+  attestations:
+    - id: provenance
+      predicateType: slsa
+    - id: sbom
+      predicateType: cyclonedx
+      conditions:
+        - id: complete
+          expr: size(sbom.components) > 0 && sbom.components.all(c, c.purl != "")
+  baseline:
+    buildType: https://vouch.dev/buildtypes/local/v1
+  rules:
+    - id: permissive-licences
+      expr: sbom.components.all(c, c.licenses.all(l, !l.startsWith("GPL") && !l.startsWith("AGPL")))
+      mode: warn
+YAML
+step "Check the release-gate policy, then gate the artifact with it (deep tier)" vouch policy check release-gate.yaml
+vouch policy check release-gate.yaml
+vouch verify app.tgz --policy release-gate.yaml --bundle app.sigstore.json --attestation app.att.json \
+  --attestation app.sbom.att.json --tier deep --explain --sarif vouch.sarif
+
 step "Inspect the bundle" vouch inspect app.sigstore.json
 vouch inspect app.sigstore.json
 
@@ -75,7 +107,11 @@ vouch keygen --alg ed25519 --out other >/dev/null
 step "A wrong key is rejected" vouch verify app.tgz --key other.pub --bundle app.sigstore.json
 expect_fail vouch verify app.tgz --key other.pub --bundle app.sigstore.json
 
+step "The gate denies the tampered artifact too" vouch verify tampered.tgz --policy release-gate.yaml --bundle app.sigstore.json --attestation app.att.json --attestation app.sbom.att.json
+expect_fail vouch verify tampered.tgz --policy release-gate.yaml --bundle app.sigstore.json --attestation app.att.json \
+  --attestation app.sbom.att.json
+
 step "An attestation of another type is rejected" vouch verify-attestation app.tgz --key release.pub --type cyclonedx --bundle app.att.json
 expect_fail vouch verify-attestation app.tgz --key release.pub --type cyclonedx --bundle app.att.json
 
-printf '\n\033[1mDemo complete:\033[0m signed; provenance and SBOM attested and verified; licences and vulnerabilities checked;\ntampering, a wrong key and a wrong attestation type were rejected.\n'
+printf '\n\033[1mDemo complete:\033[0m signed; provenance and SBOM attested and verified; licences and vulnerabilities checked;\nthe release-gate policy allowed it; tampering, a wrong key and a wrong attestation type were rejected.\n'
