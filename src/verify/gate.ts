@@ -3,6 +3,7 @@ import {
   createRegistryClient,
   discoverEvidence,
   parseReference,
+  type Reference,
   type RegistryClientOptions,
 } from '../oci/index.js';
 import {
@@ -107,22 +108,14 @@ export async function createPolicyGate(opts: PolicyGateOptions): Promise<PolicyG
 
     async verifyImage(image) {
       const tier = opts.tier;
-      let ref: ReturnType<typeof parseReference>;
+      let ref: Reference;
       try {
         ref = parseReference(image);
       } catch (e) {
         if (!isVouchError(e)) throw e;
         return denial({ digest: '', name: image }, tier, now(), 'input.image', e.code, e.message);
       }
-      const named: ArtifactRef = {
-        digest: ref.digest ?? '',
-        name: image,
-        oci: {
-          registry: ref.registry,
-          repository: ref.repository,
-          ...(ref.tag === undefined ? {} : { tag: ref.tag }),
-        },
-      };
+      const named = imageArtifact(image, ref);
       const policy = selectPolicy(opts.policies, named);
       if (policy === undefined) {
         return denial(
@@ -147,6 +140,20 @@ export async function createPolicyGate(opts: PolicyGateOptions): Promise<PolicyG
         if (!isVouchError(e)) throw e;
         return denial(named, tier, now(), 'input.image', e.code, `${image}: ${e.message}`, policy);
       }
+    },
+  };
+}
+
+/** What a policy's `match` sees of an image: the reference as written, its registry/repository/tag, and the
+ * digest when the reference pins one (else empty until the tag is resolved). */
+export function imageArtifact(image: string, ref: Reference): ArtifactRef {
+  return {
+    digest: ref.digest ?? '',
+    name: image,
+    oci: {
+      registry: ref.registry,
+      repository: ref.repository,
+      ...(ref.tag === undefined ? {} : { tag: ref.tag }),
     },
   };
 }

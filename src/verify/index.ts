@@ -2,6 +2,7 @@ export { type Evidence, type PolicyVerifyRequest, verifyWithPolicy } from './eng
 export {
   createPolicyGate,
   type GateVerifyRequest,
+  imageArtifact,
   type PolicyGate,
   type PolicyGateOptions,
 } from './gate.js';

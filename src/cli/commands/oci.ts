@@ -25,8 +25,9 @@ import {
   verifyCosignSignature,
   withDigest,
 } from '../../oci/index.js';
-import { type ArtifactRef, loadPolicies, selectPolicy } from '../../policy/index.js';
+import { loadPolicies, selectPolicy } from '../../policy/index.js';
 import {
+  imageArtifact,
   parseTrustedRoot,
   type VerifiedSigner,
   type VerifyOptions,
@@ -430,15 +431,7 @@ async function verifyImageWithPolicy(
   const tier = tierOf(o.tier);
   const policies = await loadPolicies([policyPath]);
   const ref = parseReference(image);
-  const named: ArtifactRef = {
-    digest: ref.digest ?? '',
-    name: image,
-    oci: {
-      registry: ref.registry,
-      repository: ref.repository,
-      ...(ref.tag === undefined ? {} : { tag: ref.tag }),
-    },
-  };
+  const named = imageArtifact(image, ref);
   const policy = selectPolicy(policies, named);
   if (policy === undefined)
     throw new VouchError('ERR_POLICY_NO_MATCH', `no policy in ${policyPath} matches ${image}`);
