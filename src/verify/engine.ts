@@ -61,15 +61,26 @@ export interface PolicyVerifyRequest {
   readonly timeLimitMs?: number;
 }
 
+type TrustRequest = Omit<PolicyVerifyRequest, 'tier' | 'now' | 'timeLimitMs'>;
+
 type Outcome =
   | { readonly kind: 'signature'; readonly value: VerifiedSignature }
   | { readonly kind: 'attestation'; readonly value: VerifiedAttestation }
   | { readonly kind: 'untrusted'; readonly message: string }
   | { readonly kind: 'invalid'; readonly message: string; readonly code: VouchErrorCode };
 
-/** Verifies the evidence against the policy's trust, then lets the policy decide. Never throws for bad
- * evidence: each bad item is a failing check in the decision. */
-export async function verifyWithPolicy(req: PolicyVerifyRequest): Promise<Decision> {
+/** Evidence after verification against a policy's trust: what the policy may see, and the checks for items it
+ * may not (untrusted: warn; unreadable or failing: enforce). Independent of time and tier, so a gate can reuse
+ * it for the same artifact, evidence and policy. */
+export interface VerifiedEvidence {
+  readonly signatures: readonly VerifiedSignature[];
+  readonly attestations: readonly VerifiedAttestation[];
+  readonly checks: readonly CheckResult[];
+}
+
+/** Verifies each evidence item against the policy's keys, identities and trusted root. Never throws for bad
+ * evidence: each bad item becomes a check. */
+export async function verifyEvidence(req: TrustRequest): Promise<VerifiedEvidence> {
   const digest = sha256Of(req.artifact);
   const signatures: VerifiedSignature[] = [];
   const attestations: VerifiedAttestation[] = [];
@@ -80,11 +91,31 @@ export async function verifyWithPolicy(req: PolicyVerifyRequest): Promise<Decisi
     else if (r.kind === 'attestation') attestations.push(r.value);
     else checks.push(evidenceCheck(i, item.source, r));
   }
+  return { signatures, attestations, checks };
+}
+
+/** The policy's decision over evidence already verified against its trust. */
+export function decideOver(
+  policy: CompiledPolicy,
+  artifact: ArtifactRef,
+  ev: VerifiedEvidence,
+  opts: { readonly tier: Tier; readonly now?: Date; readonly timeLimitMs?: number },
+): Decision {
   return evaluatePolicy(
-    req.policy,
-    { artifact: req.artifact, signatures, attestations, now: req.now ?? new Date() },
-    { tier: req.tier, checks, ...(req.timeLimitMs === undefined ? {} : { timeLimitMs: req.timeLimitMs }) },
+    policy,
+    { artifact, signatures: ev.signatures, attestations: ev.attestations, now: opts.now ?? new Date() },
+    {
+      tier: opts.tier,
+      checks: ev.checks,
+      ...(opts.timeLimitMs === undefined ? {} : { timeLimitMs: opts.timeLimitMs }),
+    },
   );
+}
+
+/** Verifies the evidence against the policy's trust, then lets the policy decide. Never throws for bad
+ * evidence: each bad item is a failing check in the decision. */
+export async function verifyWithPolicy(req: PolicyVerifyRequest): Promise<Decision> {
+  return decideOver(req.policy, req.artifact, await verifyEvidence(req), req);
 }
 
 /** `sha256:<hex>` → bytes; the engine only binds evidence to SHA-256 digests (what bundles and OCI use). */
@@ -126,7 +157,7 @@ function evidenceCheck(
       };
 }
 
-async function judge(item: Evidence, digest: Uint8Array, req: PolicyVerifyRequest): Promise<Outcome> {
+async function judge(item: Evidence, digest: Uint8Array, req: TrustRequest): Promise<Outcome> {
   try {
     switch (item.kind) {
       case 'bundle':
@@ -148,7 +179,7 @@ async function judgeBundle(
   bundle: Bundle,
   source: string,
   digest: Uint8Array,
-  req: PolicyVerifyRequest,
+  req: TrustRequest,
 ): Promise<Outcome> {
   const artifact: Artifact =
     bundle.content.kind === 'messageSignature' && req.content !== undefined

@@ -13,7 +13,7 @@ import {
   selectPolicy,
   type Tier,
 } from '../policy/index.js';
-import { type Evidence, verifyWithPolicy } from './engine.js';
+import { decideOver, type Evidence, type VerifiedEvidence, verifyEvidence } from './engine.js';
 import { parseTrustedRoot, type TrustedRoot } from './trusted-root.js';
 
 /**
@@ -67,20 +67,21 @@ export async function createPolicyGate(opts: PolicyGateOptions): Promise<PolicyG
   const ttl = opts.cacheTtlMs ?? 30_000;
   const client = createRegistryClient(opts.registry ?? {});
   const digests = new TtlCache<string, string>(ttl, now);
-  const evidence = new TtlCache<string, readonly Evidence[]>(ttl, now);
+  // An image's evidence verified against one policy's trust: verification does not depend on the time or the
+  // tier, so it is kept as long as the evidence is, and each request only re-runs the policy (freshness and
+  // exception expiry are judged at the request's time).
+  const verified = new TtlCache<string, VerifiedEvidence>(ttl, now);
 
-  const decide = (policy: CompiledPolicy, artifact: ArtifactRef, ev: readonly Evidence[], tier: Tier) => {
+  const trustOf = (policy: CompiledPolicy, artifact: ArtifactRef, ev: readonly Evidence[]) => {
     const trustedRoot = rootFor(policy);
-    return verifyWithPolicy({
-      artifact,
-      evidence: ev,
-      policy,
+    return { artifact, evidence: ev, policy, ...(trustedRoot === undefined ? {} : { trustedRoot }) };
+  };
+  const decide = (policy: CompiledPolicy, artifact: ArtifactRef, ev: VerifiedEvidence, tier: Tier) =>
+    decideOver(policy, artifact, ev, {
       tier,
       now: now(),
-      ...(trustedRoot === undefined ? {} : { trustedRoot }),
       ...(opts.timeLimitMs === undefined ? {} : { timeLimitMs: opts.timeLimitMs }),
     });
-  };
 
   return {
     policies: opts.policies.map((p) => ({ name: p.name, digest: p.digest })),
@@ -103,7 +104,12 @@ export async function createPolicyGate(opts: PolicyGateOptions): Promise<PolicyG
           'no loaded policy matches this artifact',
         );
       }
-      return decide(policy, req.artifact, req.evidence, tier);
+      return decide(
+        policy,
+        req.artifact,
+        await verifyEvidence(trustOf(policy, req.artifact, req.evidence)),
+        tier,
+      );
     },
 
     async verifyImage(image) {
@@ -132,10 +138,11 @@ export async function createPolicyGate(opts: PolicyGateOptions): Promise<PolicyG
           ref.digest ?? (await digests.get(image, async () => (await client.resolve(ref)).digest));
         const artifact: ArtifactRef = { ...named, digest };
         const pinned = { ...ref, digest };
-        const ev = await evidence.get(`${ref.registry}/${ref.repository}@${digest}`, () =>
-          discoverEvidence(client, pinned),
+        const ev = await verified.get(
+          `${ref.registry}/${ref.repository}@${digest}#${policy.digest}`,
+          async () => verifyEvidence(trustOf(policy, artifact, await discoverEvidence(client, pinned))),
         );
-        return await decide(policy, artifact, ev, tier);
+        return decide(policy, artifact, ev, tier);
       } catch (e) {
         if (!isVouchError(e)) throw e;
         return denial(named, tier, now(), 'input.image', e.code, `${image}: ${e.message}`, policy);

@@ -1,4 +1,11 @@
-export { type Evidence, type PolicyVerifyRequest, verifyWithPolicy } from './engine.js';
+export {
+  decideOver,
+  type Evidence,
+  type PolicyVerifyRequest,
+  type VerifiedEvidence,
+  verifyEvidence,
+  verifyWithPolicy,
+} from './engine.js';
 export {
   createPolicyGate,
   type GateVerifyRequest,

@@ -304,3 +304,45 @@ describe('verify/gate: images in a real registry', () => {
     });
   });
 });
+
+describe('verify/gate: warm caches', () => {
+  it('reuses the digest and the verified evidence within the TTL, and asks the registry again after it', async () => {
+    const dir = tempDir('vouch-gate-cache-');
+    const reg = await startRegistry();
+    try {
+      const pair = await generateKeyPair(ALGORITHMS['ecdsa-p256']);
+      const signer = createFileSigner(pair.privateKey);
+      writeFileSync(join(dir, 'release.pub'), exportPublicKeyPem(pair.publicKey));
+      writeFileSync(join(dir, 'policy.yaml'), policyText(reg.host));
+      const policy = await compilePolicy(readFileSync(join(dir, 'policy.yaml')), {
+        source: join(dir, 'policy.yaml'),
+      });
+      const client = createRegistryClient({ env: {} });
+      const ref = parseReference(`${reg.host}/acme/web:1.0`);
+      await pushImage(client, ref, 'cached');
+      await signImage(client, ref, signer);
+      await attestImage(client, ref, signer, SLSA, provenance());
+      let t = Date.parse('2026-03-01T12:00:00Z');
+      const gate = await createPolicyGate({
+        policies: [policy],
+        tier: 'fast',
+        registry: { env: {}, timeoutMs: 2000 },
+        cacheTtlMs: 30_000,
+        now: () => new Date(t),
+      });
+      assert.equal((await gate.verifyImage(`${reg.host}/acme/web:1.0`)).allow, true);
+      await reg.stop();
+      t += 10_000;
+      const warm = await gate.verifyImage(`${reg.host}/acme/web:1.0`);
+      assert.equal(warm.allow, true, 'answered from the caches while the registry is down');
+      assert.equal(warm.time, new Date(t).toISOString(), 'the policy ran again at the new time');
+      t += 30_000;
+      const cold = await gate.verifyImage(`${reg.host}/acme/web:1.0`);
+      assert.equal(cold.allow, false);
+      assert.equal(cold.checks[0]?.id, 'input.image');
+      assert.equal(cold.checks[0]?.code, 'ERR_OCI_UNREACHABLE');
+    } finally {
+      await reg.stop();
+    }
+  });
+});
