@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readInput } from '../../src/core/index.js';
-import { checkPolicy, loadPolicy, loadPolicyTests, runPolicyTests } from '../../src/policy/index.js';
+import {
+  checkPolicy,
+  evaluatePolicy,
+  loadPolicy,
+  loadPolicyTests,
+  parsePolicyInput,
+  runPolicyTests,
+} from '../../src/policy/index.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples', 'policies');
 
@@ -21,6 +29,21 @@ describe('examples/policies', () => {
       s.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.failures.join('; ')}`),
     );
     assert.deepEqual(failures, []);
-    assert.equal(report.passed, 12);
+    assert.equal(report.passed, 14);
+  });
+
+  it('asks for no freshness, which evidence signed with --key cannot show (it carries no verified time)', async () => {
+    const p = await loadPolicy(join(EXAMPLES, 'release-gate.yaml'));
+    const input = JSON.parse(readFileSync(join(EXAMPLES, 'fixtures', 'signed-release.json'), 'utf8')) as {
+      signatures: object[];
+      attestations: object[];
+    };
+    assert.ok([...input.signatures, ...input.attestations].every((e) => !Object.hasOwn(e, 'time')));
+    const decision = evaluatePolicy(p, parsePolicyInput(input), { tier: 'deep' });
+    assert.equal(decision.allow, true);
+    assert.deepEqual(
+      decision.checks.filter((c) => c.id.endsWith('.fresh')).map((c) => c.id),
+      [],
+    );
   });
 });
