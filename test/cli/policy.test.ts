@@ -45,7 +45,7 @@ describe('vouch policy', () => {
   it('test: the examples pass (exit 0)', async () => {
     const r = await vouch(['policy', 'test', EXAMPLES]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.equal(r.stdout, '12 passed, 0 failed (1 test file(s))\n');
+    assert.equal(r.stdout, '14 passed, 0 failed (1 test file(s))\n');
     const v = await vouch(['policy', 'test', join(EXAMPLES, 'release-gate.test.yaml'), '--verbose']);
     assert.match(
       v.stdout,
@@ -53,7 +53,7 @@ describe('vouch policy', () => {
     );
     const j = await vouch(['policy', 'test', EXAMPLES, '--json']);
     const report = JSON.parse(j.stdout);
-    assert.equal(report.passed, 12);
+    assert.equal(report.passed, 14);
     assert.equal(report.suites[0].cases[0].allow, true);
   });
 
@@ -79,10 +79,10 @@ describe('vouch policy', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^ALLOW dist\/app\.tgz: 18 check\(s\) of the deep tier passed or do not enforce\n {2}policy release-gate sha256:[0-9a-f]{64}, evaluated at 2026-03-01T12:00:00\.000Z\n$/,
+      /^ALLOW dist\/app\.tgz: 16 check\(s\) of the deep tier passed or do not enforce\n {2}policy release-gate sha256:[0-9a-f]{64}, evaluated at 2026-03-01T12:00:00\.000Z\n$/,
     );
     const e = await vouch(['policy', 'eval', GATE, '--input', fixture('signed-release'), '--explain']);
-    assert.equal(e.stdout.split('\n').filter((l) => /^ {2}pass {4}/.test(l)).length, 18);
+    assert.equal(e.stdout.split('\n').filter((l) => /^ {2}pass {4}/.test(l)).length, 16);
     const j = await vouch([
       'policy',
       'eval',
@@ -103,14 +103,14 @@ describe('vouch policy', () => {
   it('eval: deny exits 1 with ERR_POLICY_DENIED naming the failed check', async () => {
     const r = await vouch(['policy', 'eval', GATE, '--input', fixture('feature-branch'), '--explain']);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^DENY dist\/app\.tgz: 1 of 18 check\(s\) of the deep tier failed\n/);
+    assert.match(r.stdout, /^DENY dist\/app\.tgz: 2 of 16 check\(s\) of the deep tier failed\n/);
     assert.match(
       r.stdout,
       /\n {2}FAIL {4}baseline\.branch: source ref "refs\/heads\/feature\/x" does not match/,
     );
     assert.match(
       r.stderr,
-      /^vouch: verification failed: baseline\.branch: policy release-gate denies dist\/app\.tgz: source ref .* \[ERR_POLICY_DENIED\]\n$/,
+      /^vouch: verification failed: attestations\.provenance\.builder: policy release-gate denies dist\/app\.tgz: the provenance was not made by acme\/app's release workflow .* \[ERR_POLICY_DENIED\]\n$/,
     );
   });
 
