@@ -28,6 +28,7 @@ export {
   loadPrivateKey,
   loadPublicKey,
 } from './keys.js';
+export { asn1jsLib, pkijsLib } from './lazy.js';
 export {
   describeOpenPgpKeys,
   type GeneratedOpenPgpKey,

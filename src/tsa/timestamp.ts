@@ -1,13 +1,15 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
 import { bytesEqual, type DigestAlgorithm, digestBytes, VouchError } from '../core/index.js';
 import {
+  asn1jsLib,
   children,
   EKU_TIME_STAMPING,
   isTag,
   parseCertificate,
   parseStrictDer,
+  pkijsLib,
   verifyAlgorithmSignature,
   verifyCertificateChain,
   type X509Certificate,
@@ -84,7 +86,7 @@ function build<T>(make: () => T, what: string): T {
 
 function octets(block: unknown, what: string): Uint8Array {
   // DER (X.690 §10.2) forbids constructed OCTET STRINGs.
-  if (!(block instanceof asn1js.OctetString) || block.idBlock.isConstructed) {
+  if (!(block instanceof asn1jsLib().OctetString) || block.idBlock.isConstructed) {
     throw malformed(`${what} is not a primitive OCTET STRING`);
   }
   return new Uint8Array(block.valueBlock.valueHexView);
@@ -107,21 +109,24 @@ function decodeToken(input: Uint8Array): Token {
   let contentInfo: pkijs.ContentInfo;
   if (isTag(children(top)[0], 1, 16)) {
     // RFC 3161 §2.4.2 TimeStampResp: granted(0) and grantedWithMods(1) carry a token; other statuses do not.
-    const resp = build(() => new pkijs.TimeStampResp({ schema: top }), 'TimeStampResp');
+    const resp = build(() => new (pkijsLib().TimeStampResp)({ schema: top }), 'TimeStampResp');
     const status = resp.status.status;
     if (status !== 0 && status !== 1) throw malformed(`the TSA did not grant a timestamp (status ${status})`);
     if (resp.timeStampToken === undefined) throw malformed('the response carries no timeStampToken');
     contentInfo = resp.timeStampToken;
   } else {
-    contentInfo = build(() => new pkijs.ContentInfo({ schema: top }), 'TimeStampToken');
+    contentInfo = build(() => new (pkijsLib().ContentInfo)({ schema: top }), 'TimeStampToken');
   }
   if (contentInfo.contentType !== OID.signedData) throw malformed('the token is not CMS SignedData');
   const signedDataAsn = contentInfo.content as asn1js.AsnType;
-  const signedData = build(() => new pkijs.SignedData({ schema: signedDataAsn }), 'SignedData');
+  const signedData = build(() => new (pkijsLib().SignedData)({ schema: signedDataAsn }), 'SignedData');
   if (signedData.encapContentInfo.eContentType !== OID.tstInfo)
     throw malformed('the content is not a TSTInfo');
   const tstInfoBytes = octets(signedData.encapContentInfo.eContent, 'eContent');
-  const tst = build(() => new pkijs.TSTInfo({ schema: decodeDer(tstInfoBytes, 'TSTInfo') }), 'TSTInfo');
+  const tst = build(
+    () => new (pkijsLib().TSTInfo)({ schema: decodeDer(tstInfoBytes, 'TSTInfo') }),
+    'TSTInfo',
+  );
   if (tst.version !== 1) throw malformed(`TSTInfo version ${tst.version} is not 1`);
   const hashAlgorithm = DIGESTS[tst.messageImprint.hashAlgorithm.algorithmId];
   if (hashAlgorithm === undefined) {
@@ -218,7 +223,7 @@ function checkSignedAttributes(t: Token): DigestAlgorithm {
   if (digest === undefined) throw invalid(`SignerInfo digest algorithm ${oid} is refused`);
   const contentType = attributeValue(t.signer, OID.contentType, true);
   if (
-    !(contentType instanceof asn1js.ObjectIdentifier) ||
+    !(contentType instanceof asn1jsLib().ObjectIdentifier) ||
     contentType.valueBlock.toString() !== OID.tstInfo
   ) {
     throw invalid('the content-type attribute does not name TSTInfo');
@@ -245,7 +250,9 @@ function certInfo(der: Uint8Array, what: string): CertInfo {
     return {
       der,
       cert,
-      asn: new pkijs.Certificate({ schema: asn1js.fromBER(Uint8Array.from(der), DER_LIMITS).result }),
+      asn: new (pkijsLib().Certificate)({
+        schema: asn1jsLib().fromBER(Uint8Array.from(der), DER_LIMITS).result,
+      }),
     };
   } catch (e) {
     throw new VouchError('ERR_CERT_MALFORMED', `${what} is not a valid X.509 certificate`, { cause: e });
@@ -258,7 +265,7 @@ function extension(cert: CertInfo, oid: string): pkijs.Extension | undefined {
 
 function isCa(cert: CertInfo): boolean {
   const bc = extension(cert, OID.basicConstraints)?.parsedValue;
-  return bc instanceof pkijs.BasicConstraints && bc.cA;
+  return bc instanceof pkijsLib().BasicConstraints && bc.cA;
 }
 
 /**
@@ -267,7 +274,7 @@ function isCa(cert: CertInfo): boolean {
  */
 function signerIdMatches(sid: unknown, cert: CertInfo): boolean {
   return (
-    sid instanceof pkijs.IssuerAndSerialNumber &&
+    sid instanceof pkijsLib().IssuerAndSerialNumber &&
     bytesEqual(
       new Uint8Array(sid.issuer.valueBeforeDecode),
       new Uint8Array(cert.asn.issuer.valueBeforeDecode),
@@ -286,7 +293,7 @@ function publicKeyOf(cert: CertInfo): KeyObject | undefined {
 
 function algorithmParameters(alg: pkijs.AlgorithmIdentifier): Uint8Array | undefined {
   const p: unknown = alg.algorithmParams;
-  if (!(p instanceof asn1js.BaseBlock) || p instanceof asn1js.Null) return undefined;
+  if (!(p instanceof asn1jsLib().BaseBlock) || p instanceof asn1jsLib().Null) return undefined;
   return new Uint8Array(p.valueBeforeDecodeView);
 }
 
@@ -355,7 +362,7 @@ async function tryAuthority(
     }
     // RFC 3161 §2.3: the TSA certificate carries exactly one extended key usage, id-kp-timeStamping.
     const eku = extension(cert, OID.extKeyUsage)?.parsedValue;
-    if (!(eku instanceof pkijs.ExtKeyUsage) || eku.keyPurposes.length !== 1) {
+    if (!(eku instanceof pkijsLib().ExtKeyUsage) || eku.keyPurposes.length !== 1) {
       last = { ok: false, invalid: false, reason: 'the TSA certificate must carry only id-kp-timeStamping' };
       continue;
     }

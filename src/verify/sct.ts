@@ -1,7 +1,7 @@
 import { constants, createHash, type KeyObject, verify as nodeVerify } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import type * as asn1js from 'asn1js';
 import { bytesEqual, VouchError } from '../core/index.js';
-import { children, decodeStrictDer, isTag, rawOf } from '../crypto/index.js';
+import { asn1jsLib, children, decodeStrictDer, isTag, rawOf } from '../crypto/index.js';
 
 /** A trusted Certificate Transparency log (trusted_root.json `ctlogs`). `validFor` is a closed interval. */
 export interface CtLog {
@@ -61,11 +61,11 @@ function splitLeaf(leafDer: Uint8Array): { tbs: Uint8Array; list: Uint8Array } {
   if (duplicates.length > 0)
     throw new VouchError('ERR_SCT_INVALID', 'the certificate repeats the SCT extension');
   const extnValue = children(sctExt).at(-1);
-  if (!(extnValue instanceof asn1js.OctetString))
+  if (!(extnValue instanceof asn1jsLib().OctetString))
     throw new VouchError('ERR_SCT_INVALID', 'bad SCT extension');
   // The extension value is itself a DER OCTET STRING wrapping the TLS-encoded list (RFC 6962 §3.3).
   const inner = decodeStrictDer(new Uint8Array(extnValue.valueBlock.valueHexView), DER_LIMITS);
-  if (!(inner instanceof asn1js.OctetString) || inner.idBlock.isConstructed) {
+  if (!(inner instanceof asn1jsLib().OctetString) || inner.idBlock.isConstructed) {
     throw new VouchError('ERR_SCT_INVALID', 'the SCT extension is not a DER OCTET STRING');
   }
   const kept = extensions.filter((e) => e !== sctExt).map(rawOf);
