@@ -32,6 +32,7 @@ const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
 /** Every list of a PodSpec whose entries run an image (k8s core/v1 PodSpec). */
 const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 const MAX_CONTAINERS = 10_000;
+const MAX_VOLUMES = 10_000;
 /** An image reference longer than this is no reference (the OCI layer refuses far shorter ones). */
 const MAX_IMAGE = 4096;
 
@@ -105,8 +106,9 @@ function parseReview(body: unknown): ReviewRequest {
 
 /**
  * The images a workload object runs, unique, in document order: every container, init container and
- * ephemeral container of its PodSpec. A container without an image (allowed in a controller's template,
- * which a later layer may fill in) has nothing to verify; its Pods are reviewed when they are created.
+ * ephemeral container of its PodSpec, then every image volume. A container without an image (allowed in a
+ * controller's template, which a later layer may fill in) has nothing to verify; its Pods are reviewed when
+ * they are created.
  */
 function imagesOf(object: JsonFields, specPath: readonly string[]): string[] {
   let spec = object;
@@ -117,6 +119,12 @@ function imagesOf(object: JsonFields, specPath: readonly string[]): string[] {
       const image = c.optString('image', { max: MAX_IMAGE });
       if (image !== undefined && image !== '') images.add(image);
     }
+  }
+  // k8s core/v1 ImageVolumeSource (KEP-4639, 1.31+): the kubelet pulls `reference` and mounts its content,
+  // so it is verified like a container image. A volume `image` we cannot read is refused, never skipped.
+  for (const v of spec.objects('volumes', MAX_VOLUMES)) {
+    const source = v.optObject('image');
+    if (source !== undefined) images.add(source.string('reference', { nonEmpty: true, max: MAX_IMAGE }));
   }
   return [...images];
 }

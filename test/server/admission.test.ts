@@ -137,6 +137,43 @@ describe('server: admission images per workload kind', () => {
     assert.equal(gate.images.length, 0);
   });
 
+  it('verifies the image of every image volume (ImageVolume, KEP-4639) after the containers', async () => {
+    const gate = new TestGate();
+    const body = review('pod-create-dryrun');
+    const s = spec(body, 'spec');
+    s['containers'] = [
+      { name: 'web', image: 'ghcr.io/acme/web:1', volumeMounts: [{ name: 't', mountPath: '/t' }] },
+    ];
+    s['volumes'] = [
+      { name: 'cache', emptyDir: {} },
+      { name: 't', image: { reference: 'evil.example/payload:latest', pullPolicy: 'Always' } },
+      { name: 'again', image: { reference: 'ghcr.io/acme/web:1' } },
+    ];
+    const res = await reviewAdmission(body, gate, OPTS);
+    assert.deepEqual(
+      gate.images.map((c) => c.image),
+      ['ghcr.io/acme/web:1', 'evil.example/payload:latest'],
+    );
+    assert.equal(res.response.allowed, false);
+    assert.match(
+      res.response.status?.message ?? '',
+      /^vouch denied 1 of 2 images:\nevil\.example\/payload:latest /,
+    );
+  });
+
+  it('verifies image volumes in workload templates too', async () => {
+    const gate = new TestGate();
+    const body = withImages('cronjob-create', ['spec', 'jobTemplate', 'spec', 'template', 'spec'], ['a:1']);
+    spec(body, 'spec', 'jobTemplate', 'spec', 'template', 'spec')['volumes'] = [
+      { name: 'models', image: { reference: 'ghcr.io/acme/models:7' } },
+    ];
+    assert.equal((await reviewAdmission(body, gate, OPTS)).response.allowed, true);
+    assert.deepEqual(
+      gate.images.map((c) => c.image),
+      ['a:1', 'ghcr.io/acme/models:7'],
+    );
+  });
+
   it('a terminating object whose update adds no image is allowed without verification (finalizer removal)', async () => {
     const gate = new TestGate();
     const body = review('pod-update');
@@ -388,6 +425,26 @@ describe('server: admission decisions', () => {
       'an image not a string',
       edit((r) => {
         Object.assign(spec(r, 'spec', 'template', 'spec'), { containers: [{ image: 1 }] });
+      }),
+    ],
+    ...(
+      [
+        ['a volume image without a reference', {}],
+        ['a volume image reference not a string', { reference: 7 }],
+        ['an empty volume image reference', { reference: '' }],
+        ['a volume image not an object', 'evil.example/payload:latest'],
+        ['a volume image null', null],
+      ] as const
+    ).map(([what, image]): [string, (r: Json) => unknown] => [
+      what,
+      edit((r) => {
+        Object.assign(spec(r, 'spec', 'template', 'spec'), { volumes: [{ name: 'v', image }] });
+      }),
+    ]),
+    [
+      'volumes not an array',
+      edit((r) => {
+        Object.assign(spec(r, 'spec', 'template', 'spec'), { volumes: { image: { reference: 'a:1' } } });
       }),
     ],
   ];
