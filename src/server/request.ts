@@ -13,6 +13,8 @@ const TIERS: readonly Tier[] = ['fast', 'deep'];
 /** More bundles than this for one artifact is not a real request (a k-of-n threshold needs k). */
 export const MAX_BUNDLES = 64;
 const MAX_TEXT = 4096;
+/** A Sigstore bundle nests about 6 levels deep; far deeper is an attack on recursive code (JSON.stringify). */
+const MAX_BUNDLE_DEPTH = 64;
 
 /** Refuses keys the API does not define: a misspelt `tier` must not silently become the default tier. */
 function onlyKeys(f: JsonFields, allowed: readonly string[]): void {
@@ -56,10 +58,25 @@ function bundleBytes(value: unknown, path: string): Uint8Array {
     }
   }
   // Re-serialised, the engine reads one kind of input; the signed material inside a bundle is base64 text,
-  // so JSON.stringify cannot change what a signature covers.
-  if (typeof value === 'object' && value !== null && !Array.isArray(value))
+  // so JSON.stringify cannot change what a signature covers. JSON.stringify recurses: the depth is bounded first.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    if (depthOver(value, MAX_BUNDLE_DEPTH))
+      return failAt(CTX, path, `nests deeper than ${MAX_BUNDLE_DEPTH} levels`);
     return Buffer.from(JSON.stringify(value), 'utf8');
+  }
   return failAt(CTX, path, 'must be a base64 string or a bundle JSON object');
+}
+
+/** Whether parsed JSON nests objects and arrays deeper than `max`; iterative, so any depth is safe to ask. */
+function depthOver(root: object, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [value, depth] = top;
+    if (depth > max) return true;
+    for (const child of Object.values(value as object))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Checks the parsed JSON body of `POST /api/v1/verify`; every refusal is ERR_REQUEST_MALFORMED with the path. */

@@ -94,6 +94,19 @@ describe('server: HTTP', async () => {
     assert.equal((empty.json as { error: { code: string } }).error.code, 'ERR_JSON_PARSE');
   });
 
+  it('refuses an inline bundle nested 150,000 deep with 400 ERR_REQUEST_MALFORMED, not a crash', async () => {
+    const deep = `${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}`;
+    const body = `{"artifact":{"digest":"sha256:${'a'.repeat(64)}"},"bundles":[${deep}]}`;
+    const r = await call(server.url, 'POST', '/api/v1/verify', body);
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.json, {
+      error: {
+        code: 'ERR_REQUEST_MALFORMED',
+        message: 'request body: bundles[0]: nests deeper than 64 levels',
+      },
+    });
+  });
+
   it('refuses a body that is not JSON with 400, and a POST without a body the same way', async () => {
     const arr = await call(server.url, 'POST', '/api/v1/verify', []);
     assert.equal(arr.status, 400);

@@ -6,6 +6,9 @@ import { expectCode } from '../helpers.js';
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const base = (): Record<string, unknown> => ({ artifact: { digest: DIGEST }, bundles: [] });
+/** An inline bundle `depth` objects and arrays deep, built as text (a literal that deep would not compile). */
+const nested = (depth: number): unknown =>
+  JSON.parse(`${'{"a":['.repeat(depth / 2)}1${']}'.repeat(depth / 2)}`);
 
 describe('server: parseVerifyRequest', () => {
   it('reads the smallest and the fullest request', () => {
@@ -28,6 +31,11 @@ describe('server: parseVerifyRequest', () => {
     );
     assert.equal(full.tier, 'fast');
     assert.equal(full.policy, 'release');
+  });
+
+  it('accepts an inline bundle 64 levels deep, byte for byte as JSON.stringify writes it', () => {
+    const r = parseVerifyRequest({ ...base(), bundles: [nested(64)] });
+    assert.equal(Buffer.from(r.bundles[0]?.bytes ?? []).toString(), JSON.stringify(nested(64)));
   });
 
   // Every refusal is ERR_REQUEST_MALFORMED with the JSON path of the offending field.
@@ -60,6 +68,12 @@ describe('server: parseVerifyRequest', () => {
     ['bundle non-canonical base64', { artifact: { digest: DIGEST }, bundles: ['eR=='] }, 'bundles[0]'],
     ['bundle a number', { artifact: { digest: DIGEST }, bundles: [{}, 7] }, 'bundles[1]'],
     ['bundle an array', { artifact: { digest: DIGEST }, bundles: [[]] }, 'bundles[0]'],
+    ['bundle nested 66 deep', { artifact: { digest: DIGEST }, bundles: [{}, nested(66)] }, 'bundles[1]'],
+    [
+      'bundle nested 200,000 deep',
+      { artifact: { digest: DIGEST }, bundles: [nested(200_000)] },
+      'bundles[0]',
+    ],
     [
       'too many bundles',
       { artifact: { digest: DIGEST }, bundles: Array(MAX_BUNDLES + 1).fill({}) },
