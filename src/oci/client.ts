@@ -1,5 +1,10 @@
 import { isRecord, parseJson, toBase64, VouchError } from '../core/index.js';
-import { type Env, lookupCredentials, type RegistryCredentials } from './credentials.js';
+import {
+  type BoundCredentials,
+  type Env,
+  lookupCredentials,
+  type RegistryCredentials,
+} from './credentials.js';
 import { assertContentDigest, digestOf, splitDigest } from './digest.js';
 import {
   assertTransport,
@@ -9,6 +14,7 @@ import {
   parseChallenges,
   readBody,
   registryOrigin,
+  registryUrl,
   send,
   statusError,
   type TransportOptions,
@@ -20,10 +26,16 @@ import { checkDigest, formatReference, type Reference } from './reference.js';
 export interface RegistryClientOptions {
   /** Speak plain HTTP to registries that are not loopback (`--allow-insecure-registry`). */
   readonly allowInsecureRegistry?: boolean;
-  /** Credentials for every registry this client talks to; else VOUCH_REGISTRY_* from `env`, else config.json. */
-  readonly credentials?: RegistryCredentials;
-  /** Where VOUCH_REGISTRY_USERNAME/PASSWORD, DOCKER_CONFIG and HOME are read (default: process.env). */
+  /** Credentials for the registries they name, and no other; else VOUCH_REGISTRY_* from `env`, else config.json. */
+  readonly credentials?: BoundCredentials;
+  /** Where VOUCH_REGISTRY_USERNAME/PASSWORD/HOSTS, DOCKER_CONFIG and HOME are read (default: process.env). */
   readonly env?: Env;
+  /**
+   * The registry VOUCH_REGISTRY_USERNAME/PASSWORD are for when VOUCH_REGISTRY_HOSTS is unset: the one image a
+   * CLI command names. Never set it where others name the images (a server): without it and without
+   * VOUCH_REGISTRY_HOSTS, those variables are not used.
+   */
+  readonly envCredentialsRegistry?: string;
   /** Per request, redirects included (default 30 s). */
   readonly timeoutMs?: number;
   readonly userAgent?: string;
@@ -107,7 +119,7 @@ function nextLink(res: Response, base: URL): URL | undefined {
   const link = res.headers.get('link');
   const m = link === null ? null : /<([^>]*)>\s*;\s*rel="?next"?/i.exec(link);
   if (m === null) return undefined;
-  const next = new URL(m[1] as string, base);
+  const next = registryUrl(m[1] as string, base, 'a Link header');
   if (next.origin !== base.origin)
     throw new VouchError('ERR_OCI_REGISTRY', `${base.host}: a Link header leaves the registry`);
   return next;
@@ -115,8 +127,9 @@ function nextLink(res: Response, base: URL): URL | undefined {
 
 class OciRegistryClient implements RegistryClient {
   readonly #o: TransportOptions;
-  readonly #credentials: RegistryCredentials | undefined;
+  readonly #credentials: BoundCredentials | undefined;
   readonly #env: Env;
+  readonly #envRegistry: string | undefined;
   readonly #hosts = new Map<string, HostState>();
 
   constructor(opts: RegistryClientOptions) {
@@ -127,6 +140,7 @@ class OciRegistryClient implements RegistryClient {
     };
     this.#credentials = opts.credentials;
     this.#env = opts.env ?? process.env;
+    this.#envRegistry = opts.envCredentialsRegistry;
   }
 
   #url(ref: Reference, path: string): URL {
@@ -144,7 +158,11 @@ class OciRegistryClient implements RegistryClient {
 
   #credentialsFor(registry: string): Promise<RegistryCredentials | undefined> {
     const h = this.#host(registry);
-    h.credentials ??= lookupCredentials(registry, this.#credentials, this.#env);
+    h.credentials ??= lookupCredentials(registry, {
+      env: this.#env,
+      ...(this.#credentials === undefined ? {} : { explicit: this.#credentials }),
+      ...(this.#envRegistry === undefined ? {} : { envRegistry: this.#envRegistry }),
+    });
     return h.credentials;
   }
 
@@ -218,7 +236,7 @@ class OciRegistryClient implements RegistryClient {
       if (creds === undefined)
         throw new VouchError(
           'ERR_OCI_AUTH',
-          `${ref.registry} requires a login: no credentials found (docker config.json, VOUCH_REGISTRY_USERNAME/PASSWORD)`,
+          `${ref.registry} requires a login: no credentials found for it (docker config.json, or VOUCH_REGISTRY_USERNAME/PASSWORD with the registry in VOUCH_REGISTRY_HOSTS)`,
         );
       h.basic = basicHeader(creds);
       return true;
@@ -228,9 +246,13 @@ class OciRegistryClient implements RegistryClient {
     return true;
   }
 
-  /** One registry call, answering at most one authentication challenge. */
+  /**
+   * One registry call, answering at most one authentication challenge. A URL the registry handed out (upload
+   * Location) may name another origin: it gets no Authorization, and its challenges are not answered.
+   */
   async #call(ref: Reference, call: Call): Promise<Response> {
     const scope: Scope = call.push === true ? 'pull,push' : 'pull';
+    const own = call.url.origin === registryOrigin(ref.registry, this.#o).origin;
     const attempt = (authorization: string | undefined) =>
       send(
         {
@@ -242,9 +264,9 @@ class OciRegistryClient implements RegistryClient {
         },
         this.#o,
       );
-    const first = this.#authorization(ref, scope);
+    const first = own ? this.#authorization(ref, scope) : undefined;
     const res = await attempt(first);
-    if (res.status !== 401) return res;
+    if (res.status !== 401 || !own) return res;
     const challenges = parseChallenges(res.headers.get('www-authenticate'));
     if (!(await this.#authenticate(ref, challenges, scope, first !== undefined))) return res;
     await discard(res);
@@ -353,7 +375,7 @@ class OciRegistryClient implements RegistryClient {
     const location = start.headers.get('location');
     if (start.status !== 202 || location === null) throw await statusError(start, what);
     await discard(start);
-    const url = new URL(location, registryOrigin(ref.registry, this.#o));
+    const url = registryUrl(location, registryOrigin(ref.registry, this.#o), 'the upload Location');
     url.searchParams.set('digest', digest);
     const put = await this.#call(ref, {
       method: 'PUT',

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decodeUtf8, fromBase64, isRecord, parseJson, VouchError } from '../core/index.js';
+import { isRegistryHost } from './reference.js';
 
 /** A username and password (or a registry token used as the password). Never printed, never logged. */
 export interface RegistryCredentials {
@@ -101,20 +102,66 @@ function fromEntry(
 }
 
 const UNSUPPORTED_HELPER =
-  'Vouch does not run docker credential helpers yet; set VOUCH_REGISTRY_USERNAME and VOUCH_REGISTRY_PASSWORD';
+  'Vouch does not run docker credential helpers yet; set VOUCH_REGISTRY_USERNAME, VOUCH_REGISTRY_PASSWORD and VOUCH_REGISTRY_HOSTS';
+
+/** One name per registry: lowercase, Docker Hub's aliases as `docker.io` (parseReference's form). */
+function canonicalHost(host: string): string {
+  const h = host.toLowerCase();
+  return DOCKER_HUB_KEYS.includes(h) ? 'docker.io' : h;
+}
+
+function boundTo(registries: readonly string[], registry: string): boolean {
+  const want = canonicalHost(registry);
+  return registries.some((r) => canonicalHost(r) === want);
+}
+
+/** VOUCH_REGISTRY_HOSTS as a list (comma-separated `host[:port]`), or undefined when unset or empty. */
+function envHosts(env: Env): string[] | undefined {
+  const value = env['VOUCH_REGISTRY_HOSTS'];
+  if (value === undefined || value.trim() === '') return undefined;
+  const hosts = value
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  for (const h of hosts) {
+    if (!isRegistryHost(h))
+      throw new VouchError('ERR_USAGE', `VOUCH_REGISTRY_HOSTS: "${h}" is not a registry host[:port]`);
+  }
+  return hosts;
+}
+
+/** Credentials with the registries (`host[:port]` as in image references) they may be sent to. */
+export interface BoundCredentials extends RegistryCredentials {
+  readonly registries: readonly string[];
+}
+
+export interface CredentialSources {
+  /** Given by the caller; used only for the registries they name. */
+  readonly explicit?: BoundCredentials;
+  /** Where VOUCH_REGISTRY_USERNAME/PASSWORD/HOSTS, DOCKER_CONFIG and HOME are read. */
+  readonly env: Env;
+  /**
+   * The registry VOUCH_REGISTRY_USERNAME/PASSWORD are for when VOUCH_REGISTRY_HOSTS is unset: the one image
+   * a CLI command names. Without either, those variables go to no registry (a server must list its hosts).
+   */
+  readonly envRegistry?: string;
+}
 
 /**
- * Credentials for `registry`, first found wins: explicit ones, then VOUCH_REGISTRY_USERNAME/PASSWORD, then
- * docker's config.json (`auths.<host>.auth` or username/password). A configured credential helper
+ * Credentials for `registry`, first found wins: explicit ones bound to it, then
+ * VOUCH_REGISTRY_USERNAME/PASSWORD when it is one of VOUCH_REGISTRY_HOSTS (else `envRegistry`), then docker's
+ * config.json (`auths.<host>.auth` or username/password). A registry named by an image is attacker input:
+ * credentials never go to a registry they were not given for. A configured credential helper
  * (`credHelpers`, `credsStore`) is a coded error rather than a silent anonymous attempt. Looked up only when a
  * registry asks for authentication.
  */
 export async function lookupCredentials(
   registry: string,
-  explicit: RegistryCredentials | undefined,
-  env: Env,
+  sources: CredentialSources,
 ): Promise<RegistryCredentials | undefined> {
-  if (explicit !== undefined) return explicit;
+  const { explicit, env } = sources;
+  if (explicit !== undefined && boundTo(explicit.registries, registry))
+    return { username: explicit.username, password: explicit.password };
   const username = env['VOUCH_REGISTRY_USERNAME'];
   const password = env['VOUCH_REGISTRY_PASSWORD'];
   if (username !== undefined || password !== undefined) {
@@ -123,7 +170,8 @@ export async function lookupCredentials(
         'ERR_USAGE',
         'set both VOUCH_REGISTRY_USERNAME and VOUCH_REGISTRY_PASSWORD, or neither',
       );
-    return { username, password };
+    const hosts = envHosts(env) ?? (sources.envRegistry === undefined ? [] : [sources.envRegistry]);
+    if (boundTo(hosts, registry)) return { username, password };
   }
   const path = dockerConfigPath(env);
   const config = await readDockerConfig(path);

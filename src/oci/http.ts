@@ -42,6 +42,15 @@ export function assertTransport(url: URL, o: TransportOptions, what: string): vo
   throw new VouchError('ERR_OCI_REGISTRY', `${what} has an unsupported URL scheme ${url.protocol}`);
 }
 
+/** A URL the registry hands out (Location, Link; attacker input): text that is no URL is a registry error. */
+export function registryUrl(text: string, base: URL, what: string): URL {
+  try {
+    return new URL(text, base);
+  } catch {
+    throw new VouchError('ERR_OCI_REGISTRY', `${base.host}: ${what} is not a URL`);
+  }
+}
+
 /** TLS failures that mean "this endpoint does not speak TLS at all" (a plain-HTTP registry). */
 const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 
@@ -74,6 +83,15 @@ export interface HttpRequest {
 }
 
 /**
+ * fetch inflates gzip/deflate/br bodies on its own, so a size cap would count inflated bytes: a few KiB on the
+ * wire could cost the cap in memory and CPU. Vouch asks for none (RFC 9110 §12.5.3) and refuses an encoded body.
+ */
+function contentCoding(res: Response): string | undefined {
+  const coding = res.headers.get('content-encoding')?.trim().toLowerCase();
+  return coding === undefined || coding === '' || coding === 'identity' ? undefined : coding;
+}
+
+/**
  * One request with redirects followed by hand (at most 5), so every hop passes `assertTransport` and
  * credentials never follow a redirect to another origin. Network failures become ERR_OCI_UNREACHABLE (or
  * ERR_OCI_INSECURE when an HTTPS endpoint turns out to speak plain HTTP).
@@ -85,7 +103,11 @@ export async function send(req: HttpRequest, o: TransportOptions): Promise<Respo
   const origin = req.url.origin;
   for (let hop = 0; ; hop++) {
     assertTransport(url, o, hop === 0 ? 'the registry' : 'a redirect');
-    const headers: Record<string, string> = { 'user-agent': o.userAgent, ...req.headers };
+    const headers: Record<string, string> = {
+      'user-agent': o.userAgent,
+      ...req.headers,
+      'accept-encoding': 'identity',
+    };
     if (req.authorization !== undefined && url.origin === origin)
       headers['authorization'] = req.authorization;
     let res: Response;
@@ -104,7 +126,7 @@ export async function send(req: HttpRequest, o: TransportOptions): Promise<Respo
     if (![301, 302, 303, 307, 308].includes(res.status) || location === null) return res;
     await discard(res);
     if (hop >= MAX_REDIRECTS) throw new VouchError('ERR_OCI_REGISTRY', `${req.url.host}: too many redirects`);
-    url = new URL(location, url);
+    url = registryUrl(location, url, 'a redirect Location');
     // RFC 9110 §15.4: 303 (and, by practice, 301/302 after a POST) turn into a GET without a body.
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
       method = 'GET';
@@ -128,6 +150,14 @@ export async function discard(res: Response): Promise<void> {
 export async function readBody(res: Response, max: number, what: string): Promise<Uint8Array> {
   const tooLarge = () =>
     new VouchError('ERR_INPUT_TOO_LARGE', `${what} is larger than ${max} bytes`, { details: { limit: max } });
+  const coding = contentCoding(res);
+  if (coding !== undefined) {
+    await discard(res);
+    throw new VouchError(
+      'ERR_OCI_REGISTRY',
+      `${what} came content-encoded (${clean(coding, 32)}), not as asked`,
+    );
+  }
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > max) {
     await discard(res);

@@ -7,7 +7,7 @@ export {
   type ResolvedManifest,
 } from './client.js';
 export { verifyCosignAttestation, verifyCosignSignature } from './cosign.js';
-export type { RegistryCredentials } from './credentials.js';
+export type { BoundCredentials, RegistryCredentials } from './credentials.js';
 export { digestOf, splitDigest } from './digest.js';
 export { type DiscoverOptions, discoverEvidence } from './discover.js';
 export type {

@@ -60,6 +60,11 @@ export function checkDigest(digest: string, input = digest): string {
   return digest;
 }
 
+/** `host[:port]` as the reference grammar writes a registry (the form VOUCH_REGISTRY_HOSTS lists). */
+export function isRegistryHost(text: string): boolean {
+  return DOMAIN.test(text);
+}
+
 /** Whether the first path component names a registry (normalize.go splitDockerDomain). */
 function isRegistry(first: string): boolean {
   return first.includes('.') || first.includes(':') || first === 'localhost' || first.toLowerCase() !== first;

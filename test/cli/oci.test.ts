@@ -5,6 +5,7 @@ import { sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildServerGate } from '../../src/cli/commands/server.js';
 import { loadPrivateKey } from '../../src/crypto/index.js';
 import {
   COSIGN_SIMPLESIGNING,
@@ -14,6 +15,7 @@ import {
 } from '../../src/oci/index.js';
 import { tempDir } from '../helpers.js';
 import { pushCosignImage, simpleSigning } from '../oci/cosign-image.js';
+import { basicRegistry, basicUser, type FakeServer } from '../oci/fake.js';
 import { pushImage } from '../oci/image.js';
 import { startRegistry, type TestRegistry, USER } from '../oci/registry.js';
 import { vouch } from './harness.js';
@@ -223,7 +225,11 @@ describe('cli: vouch oci against registries that need a login or are not loopbac
 
   it('takes credentials from $DOCKER_CONFIG and never prints them', async () => {
     const ref = `${basic.host}/acme/private:1`;
-    await pushImage(createRegistryClient({ env: {}, credentials: USER }), parseReference(ref), 'private');
+    await pushImage(
+      createRegistryClient({ env: {}, credentials: { ...USER, registries: [basic.host] } }),
+      parseReference(ref),
+      'private',
+    );
     const noLogin = await vouch(['oci', 'sign', ref, '--key', join(dir, 'k.key')], env);
     assert.equal(noLogin.code, 3);
     assert.match(noLogin.stderr, /ERR_OCI_AUTH/);
@@ -260,5 +266,57 @@ describe('cli: vouch oci against registries that need a login or are not loopbac
     assert.equal(allowed.code, 0, allowed.stderr);
     const tree = await vouch(['oci', 'tree', ref, '--allow-insecure-registry', '--json'], env);
     assert.equal((json(tree.stdout)['items'] as unknown[]).length, 1);
+  });
+});
+
+describe('cli: registry credentials from the environment go only to the registries they are for', () => {
+  const dir = tempDir();
+  const secret = { VOUCH_REGISTRY_USERNAME: 'robot', VOUCH_REGISTRY_PASSWORD: 'env-s3cret' };
+  let basic: TestRegistry;
+  let fake: FakeServer;
+  before(async () => {
+    [basic, fake] = await Promise.all([startRegistry({ auth: 'basic' }), basicRegistry()]);
+    assert.equal((await vouch(['keygen', '--alg', 'ed25519', '--out', join(dir, 'k')], env)).code, 0);
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      `apiVersion: vouch.dev/v1\nkind: Policy\nmetadata:\n  name: all\nspec:\n  match:\n    - oci: "**"\n  signatures:\n    keys:\n      - name: k\n        path: ${join(dir, 'k.pub')}\n`,
+    );
+  });
+  after(() => Promise.all([basic.stop(), fake.close()]));
+
+  it("oci commands send them to the image's registry without VOUCH_REGISTRY_HOSTS, else to the hosts listed", async () => {
+    const ref = `${basic.host}/acme/env:1`;
+    const push = createRegistryClient({ env: {}, credentials: { ...USER, registries: [basic.host] } });
+    await pushImage(push, parseReference(ref), 'env');
+    const login = { ...env, VOUCH_REGISTRY_USERNAME: USER.username, VOUCH_REGISTRY_PASSWORD: USER.password };
+    const own = await vouch(['oci', 'tree', ref], login);
+    assert.equal(own.code, 0, own.stderr);
+    const elsewhere = await vouch(['oci', 'tree', ref], { ...login, VOUCH_REGISTRY_HOSTS: 'ghcr.io' });
+    assert.equal(elsewhere.code, 3);
+    assert.match(elsewhere.stderr, /VOUCH_REGISTRY_HOSTS.*\[ERR_OCI_AUTH\]/);
+  });
+
+  it('the server gate does not use them without VOUCH_REGISTRY_HOSTS, and vouch server says so', async () => {
+    const image = `${fake.host}/evil/app:1`;
+    const options = { policies: [join(dir, 'p.yaml')], tier: 'fast' as const, allowInsecureRegistry: false };
+    const unbound = await buildServerGate(options, { ...env, ...secret });
+    await unbound.verifyImage(image, { kind: 'Pod' }).catch(() => undefined);
+    assert.ok(fake.seen.length > 0);
+    assert.deepEqual(
+      fake.seen.filter((s) => s.authorization !== undefined),
+      [],
+    );
+    fake.seen.length = 0;
+    const bound = await buildServerGate(options, { ...env, ...secret, VOUCH_REGISTRY_HOSTS: fake.host });
+    await bound.verifyImage(image, { kind: 'Pod' }).catch(() => undefined);
+    assert.ok(fake.seen.some((s) => basicUser(s.authorization) === 'robot:env-s3cret'));
+
+    const notice = /VOUCH_REGISTRY_USERNAME\/PASSWORD are not used: set VOUCH_REGISTRY_HOSTS/;
+    const server = ['server', '--data-dir', join(dir, 'data'), '--policy', join(dir, 'missing.yaml')];
+    const warned = await vouch(server, { ...env, ...secret });
+    assert.notEqual(warned.code, 0);
+    assert.match(warned.stderr, notice);
+    const quiet = await vouch(server, { ...env, ...secret, VOUCH_REGISTRY_HOSTS: fake.host });
+    assert.doesNotMatch(quiet.stderr, notice);
   });
 });

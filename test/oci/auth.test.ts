@@ -1,5 +1,6 @@
 // Authentication against real registries: htpasswd Basic auth, and token auth with a token server the
-// registry itself trusts (ES256 JWTs); credentials explicit, from VOUCH_REGISTRY_*, or from config.json.
+// registry itself trusts (ES256 JWTs); credentials explicit, from VOUCH_REGISTRY_*, or from config.json
+// (which registries each may go to: credentials.test.ts).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,12 +40,16 @@ describe('Basic auth (htpasswd)', () => {
   });
 
   it('works with explicit credentials, and a wrong password is ERR_OCI_AUTH without the secret', async () => {
-    const image = await pushImage(createRegistryClient({ env: {}, credentials: USER }), ref, 'basic');
-    const good = createRegistryClient({ env: {}, credentials: USER });
+    const image = await pushImage(
+      createRegistryClient({ env: {}, credentials: { ...USER, registries: [reg.host] } }),
+      ref,
+      'basic',
+    );
+    const good = createRegistryClient({ env: {}, credentials: { ...USER, registries: [reg.host] } });
     assert.equal((await good.resolve(ref)).digest, image.digest);
     const bad = createRegistryClient({
       env: {},
-      credentials: { username: USER.username, password: 'hunter2!' },
+      credentials: { username: USER.username, password: 'hunter2!', registries: [reg.host] },
     });
     let thrown: unknown;
     try {
@@ -56,8 +61,12 @@ describe('Basic auth (htpasswd)', () => {
     assert.doesNotMatch(JSON.stringify({ m: thrown.message, d: thrown.details }), /hunter2/);
   });
 
-  it('reads VOUCH_REGISTRY_USERNAME / VOUCH_REGISTRY_PASSWORD', async () => {
-    const env = { VOUCH_REGISTRY_USERNAME: USER.username, VOUCH_REGISTRY_PASSWORD: USER.password };
+  it('reads VOUCH_REGISTRY_USERNAME / VOUCH_REGISTRY_PASSWORD for the hosts in VOUCH_REGISTRY_HOSTS', async () => {
+    const env = {
+      VOUCH_REGISTRY_USERNAME: USER.username,
+      VOUCH_REGISTRY_PASSWORD: USER.password,
+      VOUCH_REGISTRY_HOSTS: reg.host,
+    };
     assert.match((await createRegistryClient({ env }).resolve(ref)).digest, /^sha256:/);
     await expectCode(
       () => createRegistryClient({ env: { VOUCH_REGISTRY_USERNAME: USER.username } }).resolve(ref),
@@ -142,14 +151,18 @@ describe('token auth (docker token spec, JWTs verified by the registry)', () => 
   after(() => reg.stop());
 
   it('gets a token for repository:<name>:pull,push to push, and for pull to read', async () => {
-    const image = await pushImage(createRegistryClient({ env: {}, credentials: USER }), ref, 'token');
+    const image = await pushImage(
+      createRegistryClient({ env: {}, credentials: { ...USER, registries: [reg.host] } }),
+      ref,
+      'token',
+    );
     const pushScopes = reg.tokenRequests.flatMap((r) => r.scope);
     assert.ok(pushScopes.includes('repository:acme/app:pull,push'), pushScopes.join());
     assert.ok(
       reg.tokenRequests.every((r) => r.service === 'vouch-test-registry' && r.user === USER.username),
     );
     reg.tokenRequests.length = 0;
-    const reader = createRegistryClient({ env: {}, credentials: USER });
+    const reader = createRegistryClient({ env: {}, credentials: { ...USER, registries: [reg.host] } });
     assert.equal((await reader.resolve(ref)).digest, image.digest);
     assert.deepEqual(
       reg.tokenRequests.map((r) => r.scope),
@@ -161,7 +174,7 @@ describe('token auth (docker token spec, JWTs verified by the registry)', () => 
   it('is ERR_OCI_AUTH when the token server refuses the credentials', async () => {
     const bad = createRegistryClient({
       env: {},
-      credentials: { username: USER.username, password: 'wrong' },
+      credentials: { username: USER.username, password: 'wrong', registries: [reg.host] },
     });
     await expectCode(() => bad.resolve(ref), 'ERR_OCI_AUTH');
     await expectCode(() => createRegistryClient({ env: { HOME: tempDir() } }).resolve(ref), 'ERR_OCI_AUTH');

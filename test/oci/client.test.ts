@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRegistryClient, digestOf, parseReference, type Reference } from '../../src/oci/index.js';
 import { expectCode } from '../helpers.js';
+import { type FakeServer, fakeServer } from './fake.js';
 import { pushImage } from './image.js';
 import { freePort, startRegistry, type TestRegistry } from './registry.js';
 
@@ -127,5 +128,57 @@ describe('registry transport: plain HTTP only to loopback names or when allowed'
     const insecure = createRegistryClient({ env: {}, allowInsecureRegistry: true });
     const image = await pushImage(insecure, ref, 'insecure');
     assert.equal((await insecure.resolve(ref)).digest, image.digest);
+  });
+});
+
+describe('registry client against a hostile registry', () => {
+  let other: FakeServer;
+  let reg: FakeServer;
+  before(async () => {
+    other = await fakeServer((_req, res) => void res.writeHead(201).end());
+    reg = await fakeServer((req, res) => {
+      if (req.url?.includes('tags/list'))
+        return void res
+          .writeHead(200, { 'content-type': 'application/json', link: '<http://[oops>; rel="next"' })
+          .end('{"tags":["a"]}');
+      if (req.headers.authorization === undefined)
+        return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+      if (req.method === 'HEAD') return void res.writeHead(404).end();
+      if (req.method === 'POST') {
+        const location = req.url?.includes('/bad-upload/') ? 'http://[oops' : `http://${other.host}/upload/1`;
+        return void res.writeHead(202, { location }).end();
+      }
+      res.writeHead(500).end();
+    });
+  });
+  after(() => Promise.all([other.close(), reg.close()]));
+
+  it("does not send the registry's Authorization to an upload Location on another origin", async () => {
+    const client = createRegistryClient({
+      env: {},
+      credentials: { username: 'ci', password: 'push-secret', registries: [reg.host] },
+    });
+    await client.pushBlob(parseReference(`${reg.host}/acme/app`), Buffer.from('hello'));
+    assert.deepEqual(
+      other.seen.map((s) => [s.method, s.authorization]),
+      [['PUT', undefined]],
+    );
+    assert.ok(
+      reg.seen.some((s) => s.authorization !== undefined),
+      'the registry itself got the credentials',
+    );
+  });
+
+  it('codes an upload Location or a Link that is not a URL as ERR_OCI_REGISTRY', async () => {
+    const client = createRegistryClient({ env: {} });
+    await expectCode(() => client.listTags(parseReference(`${reg.host}/acme/app`)), 'ERR_OCI_REGISTRY');
+    const open = createRegistryClient({
+      env: {},
+      credentials: { username: 'ci', password: 'x', registries: [reg.host] },
+    });
+    await expectCode(
+      () => open.pushBlob(parseReference(`${reg.host}/acme/bad-upload`), Buffer.from('x')),
+      'ERR_OCI_REGISTRY',
+    );
   });
 });

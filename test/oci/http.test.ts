@@ -1,9 +1,11 @@
 // WWW-Authenticate parsing (RFC 9110 §11.6.1) and the transport rule for URLs the registry hands out.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { assertTransport, parseChallenges, registryOrigin } from '../../src/oci/http.js';
+import { assertTransport, parseChallenges, readBody, registryOrigin, send } from '../../src/oci/http.js';
 import { expectCode } from '../helpers.js';
+import { type FakeServer, fakeServer } from './fake.js';
 
 const strict = { allowInsecureRegistry: false, timeoutMs: 1000, userAgent: 'test' };
 const insecure = { ...strict, allowInsecureRegistry: true };
@@ -95,5 +97,30 @@ describe('transport', () => {
       () => assertTransport(new URL('file:///etc/passwd'), insecure, 'realm'),
       'ERR_OCI_REGISTRY',
     );
+  });
+});
+
+describe('send and readBody against a hostile registry', () => {
+  let srv: FakeServer;
+  before(async () => {
+    srv = await fakeServer((req, res) => {
+      if (req.url === '/bad-location') return void res.writeHead(302, { location: 'http://[::1' }).end();
+      // A gzip bomb: a few KiB on the wire, 8 MiB once inflated; sent whatever the client asked for.
+      const body = gzipSync(Buffer.alloc(8 * 1024 * 1024));
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': body.byteLength }).end(body);
+    });
+  });
+  after(() => srv.close());
+  const get = (path: string) => send({ method: 'GET', url: new URL(`http://${srv.host}${path}`) }, strict);
+
+  it('codes a Location that is not a URL as ERR_OCI_REGISTRY', async () => {
+    await expectCode(() => get('/bad-location'), 'ERR_OCI_REGISTRY');
+  });
+
+  it('asks for identity encoding and refuses a content-encoded body instead of inflating it', async () => {
+    srv.seen.length = 0;
+    const res = await get('/bomb');
+    assert.equal(srv.seen[0]?.acceptEncoding, 'identity');
+    await expectCode(() => readBody(res, 1024 * 1024, 'the blob'), 'ERR_OCI_REGISTRY');
   });
 });

@@ -16,6 +16,7 @@ import {
   formatReference,
   type OciEvidence,
   parseReference,
+  type Reference,
   type RegistryClient,
   type ResolvedManifest,
   type SignedImage,
@@ -68,10 +69,12 @@ interface VerifyFlags extends RegistryFlags, TrustFlags {
 /** Predicates are JSON documents; the same cap as `vouch attest`. */
 const MAX_PREDICATE = 64 * 1024 * 1024;
 
-function client(io: CliIO, o: RegistryFlags): RegistryClient {
+/** The registry of the command's one image is where VOUCH_REGISTRY_USERNAME/PASSWORD go without VOUCH_REGISTRY_HOSTS. */
+function client(io: CliIO, o: RegistryFlags, ref: Reference): RegistryClient {
   return createRegistryClient({
     allowInsecureRegistry: o.allowInsecureRegistry === true,
     env: io.env,
+    envCredentialsRegistry: ref.registry,
     userAgent: `vouch/${VERSION}`,
   });
 }
@@ -196,7 +199,8 @@ export function registerOci(program: Command, { io }: CommandContext): void {
 Images are signed by manifest digest, never by tag. Signatures and attestations are Sigstore bundles stored
 as OCI artifacts referring to the image (cosign's bundle format); registries without the referrers API get
 the sha256-<hex> referrers tag. Reading also finds cosign's legacy sha256-<hex>.sig / .att tags.
-Credentials: VOUCH_REGISTRY_USERNAME / VOUCH_REGISTRY_PASSWORD, else docker's config.json ($DOCKER_CONFIG).
+Credentials: VOUCH_REGISTRY_USERNAME / VOUCH_REGISTRY_PASSWORD for the registries in VOUCH_REGISTRY_HOSTS
+(comma-separated host[:port]; unset: the image's registry), else docker's config.json ($DOCKER_CONFIG).
 
 Examples:
   vouch oci sign 127.0.0.1:5000/acme/app:1.0 --key release.key
@@ -217,7 +221,7 @@ Examples:
     const ref = parseReference(image);
     const signer = await loadSigner(o.key, io);
     progress(io, o, `vouch: signing ${formatReference(ref)}`);
-    const signed = await signImage(client(io, o), ref, signer);
+    const signed = await signImage(client(io, o, ref), ref, signer);
     const pinned = formatReference(withDigest(ref, signed.digest));
     emit(io, o.json === true, { reference: pinned, ...storedJson(signed) }, [
       `Signed ${pinned} with ${signer.algorithm.id} key ${signer.keyId}`,
@@ -247,7 +251,7 @@ Examples:
     const input = readPredicateFile(await readInput(o.predicate, MAX_PREDICATE), o.predicate, predicateType);
     const summary = checkPredicate(predicateType, input.predicate, o.predicate);
     const signer = await loadSigner(o.key, io);
-    const registry = client(io, o);
+    const registry = client(io, o, ref);
     progress(io, o, `vouch: resolving ${formatReference(ref)}`);
     const resolved = await registry.resolve(ref);
     if (input.statement !== undefined) {
@@ -290,7 +294,7 @@ Examples:
     const what = o.type === undefined ? 'signature' : `${want} attestation`;
     const ref = parseReference(image);
     const options = await verifyOptionsFrom(o, io);
-    const registry = client(io, o);
+    const registry = client(io, o, ref);
     progress(io, o, `vouch: resolving ${formatReference(ref)}`);
     const resolved = await registry.resolve(ref);
     const pinned = withDigest(ref, resolved.digest);
@@ -363,7 +367,7 @@ Examples:
     program,
   ).action(async (image: string, o: RegistryFlags) => {
     const ref = parseReference(image);
-    const registry = client(io, o);
+    const registry = client(io, o, ref);
     const resolved = await registry.resolve(ref);
     const pinned = withDigest(ref, resolved.digest);
     const skipped: { source: string; code: string; message: string }[] = [];
@@ -435,7 +439,7 @@ async function verifyImageWithPolicy(
   const policy = selectPolicy(policies, named);
   if (policy === undefined)
     throw new VouchError('ERR_POLICY_NO_MATCH', `no policy in ${policyPath} matches ${image}`);
-  const registry = client(io, o);
+  const registry = client(io, o, ref);
   progress(io, o, `vouch: resolving ${formatReference(ref)}`);
   const resolved = await registry.resolve(ref);
   const evidence = await discoverEvidence(registry, withDigest(ref, resolved.digest));

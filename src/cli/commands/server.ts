@@ -174,6 +174,15 @@ Examples:
     )
     .action(async (o: ServerFlags) => {
       const { config, gate } = await configFrom(o);
+      // Pods name the registries: the server has no "own" registry to fall back to (docs/oci.md).
+      const env = io.env;
+      if (
+        (env['VOUCH_REGISTRY_USERNAME'] ?? env['VOUCH_REGISTRY_PASSWORD']) !== undefined &&
+        !env['VOUCH_REGISTRY_HOSTS']?.trim()
+      )
+        io.stderr(
+          'vouch server: VOUCH_REGISTRY_USERNAME/PASSWORD are not used: set VOUCH_REGISTRY_HOSTS to the registries they are for\n',
+        );
       const built = await buildServerGate(gate, io.env);
       const stop = stopOnSignals();
       try {
