@@ -227,35 +227,13 @@ function scanCost(chars: number): number {
   return Math.ceil(0.1 * chars);
 }
 
-/**
- * The sizes the estimate assumes for values of unknown size (`dyn`), and the caps on declared maxima.
- * Compile time uses the declared maxima; a decision may re-estimate with the sizes its input really has.
- */
-export interface Sizes {
+/** The sizes the estimate assumes for values of unknown size (`dyn`). */
+interface Sizes {
   readonly list: number;
   readonly string: number;
 }
 
 const DECLARED: Sizes = { list: MAX_DYN_LIST, string: MAX_DYN_STRING };
-
-/** A type with every declared maximum capped at `sizes` (the input holds nothing larger). */
-function capped(t: CelT, sizes: Sizes): CelT {
-  switch (t.k) {
-    case 'string':
-      return T.string(Math.min(t.max, sizes.string));
-    case 'list':
-      return T.list(capped(t.elem, sizes), Math.min(t.max, sizes.list));
-    case 'map':
-      return { k: 'map', key: t.key, value: capped(t.value, sizes), max: Math.min(t.max, sizes.list) };
-    case 'struct':
-      return T.struct(
-        t.name,
-        Object.fromEntries(Object.entries(t.fields).map(([k, f]) => [k, capped(f, sizes)])),
-      );
-    default:
-      return t;
-  }
-}
 
 function accepts(param: string, t: CelT): boolean {
   if (param === '*' || t.k === 'dyn') return true;
@@ -810,19 +788,14 @@ class Checker {
 
 /**
  * Type-checks and costs one parsed expression. `bool` demands a boolean result (conditions and rules);
- * `dyn` results are checked when evaluated. `assumed` replaces the declared sizes (see Sizes).
+ * `dyn` results are checked when evaluated.
  */
 export function checkExpression(
   parsed: Parsed,
   variables: Readonly<Record<string, CelT>>,
   regexp: RegexpCheck,
-  assumed: Sizes = DECLARED,
 ): CheckedExpression {
-  const vars =
-    assumed === DECLARED
-      ? variables
-      : Object.fromEntries(Object.entries(variables).map(([k, t]) => [k, capped(t, assumed)]));
-  const checker = new Checker(parsed, new Map(Object.entries(vars)), regexp, assumed);
+  const checker = new Checker(parsed, new Map(Object.entries(variables)), regexp, DECLARED);
   const { t, cost } = checker.visit(parsed.expr, undefined, 0, 0);
   if (checker.nodes > MAX_AST_NODES) {
     checker.problem(

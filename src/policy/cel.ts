@@ -2,7 +2,8 @@ import type * as Cel from '@bufbuild/cel';
 import type * as CelExt from '@bufbuild/cel/ext';
 import type * as Wkt from '@bufbuild/protobuf/wkt';
 import type * as Re2 from '@bufbuild/re2';
-import { type CelProblem, checkExpression, MAX_EXPR_CHARS, type Sizes } from './cel-check.js';
+import { meteredFunctions, resetBudget } from './cel-budget.js';
+import { type CelProblem, checkExpression, MAX_EXPR_CHARS } from './cel-check.js';
 import { type CelT, CONDITION_VARIABLES } from './cel-types.js';
 
 /**
@@ -22,6 +23,8 @@ export interface CelModules {
 let modules: Promise<CelModules> | undefined;
 
 const MAX_CACHED_PATTERNS = 256;
+/** Longer patterns (from the input: `x.matches(y)`) are compiled each time, not kept across decisions. */
+const MAX_CACHED_PATTERN_CHARS = 1024;
 
 export function loadCel(): Promise<CelModules> {
   modules ??= (async () => {
@@ -40,13 +43,16 @@ export function loadCel(): Promise<CelModules> {
         let m = compiled.get(pattern);
         if (m === undefined) {
           m = re2.RE2JS.compile(pattern);
+          if (pattern.length > MAX_CACHED_PATTERN_CHARS) return m;
           if (compiled.size >= MAX_CACHED_PATTERNS) compiled.clear();
           compiled.set(pattern, m);
         }
         return m;
       },
     };
-    const env = cel.celEnv({ variables, funcs: ext.strings, re2: re2Cached });
+    // The library's functions that build strings, bytes and lists, replaced by metered ones (cel-budget.ts).
+    const funcs = [...ext.strings, ...meteredFunctions(cel, cel.celEnv({ funcs: ext.strings }).funcs)];
+    const env = cel.celEnv({ variables, funcs, re2: re2Cached });
     return { cel, strings: ext.strings, wkt, re2, env };
   })();
   return modules;
@@ -67,9 +73,7 @@ export interface CompiledExpression {
   /** Top-level variables it reads (which views a decision must bind). */
   readonly variables: ReadonlySet<string>;
   readonly cost: number;
-  /** The worst-case cost were every list and string of the input at most `sizes` (memoised). */
-  readonly costAt: (sizes: Sizes) => number;
-  /** Never throws for a CEL error: the result is a value or a CelError. */
+  /** Never throws for a CEL error: the result is a value or a CelError (also when it built too much). */
   readonly run: (bindings: Record<string, unknown>) => unknown;
 }
 
@@ -135,18 +139,12 @@ export function compileExpression(
   const checked = checkExpression(parsed, variables, (p) => re2Problem(mods, p));
   if (checked.problems.length > 0) return { problems: checked.problems };
   const planned = mods.cel.plan(mods.env, parsed) as (ctx: Record<string, unknown>) => unknown;
-  const costs = new Map<string, number>();
-  const costAt = (sizes: Sizes): number => {
-    const key = `${sizes.list}/${sizes.string}`;
-    let cost = costs.get(key);
-    if (cost === undefined) {
-      cost = checkExpression(parsed, variables, () => undefined, sizes).cost;
-      costs.set(key, cost);
-    }
-    return cost;
+  const run = (bindings: Record<string, unknown>): unknown => {
+    resetBudget();
+    return planned(bindings);
   };
   return {
-    expr: { text, variables: checked.variables, cost: checked.cost, costAt, run: planned },
+    expr: { text, variables: checked.variables, cost: checked.cost, run },
     problems: [],
   };
 }

@@ -2,7 +2,6 @@ import type * as Semver from 'semver';
 import { checkPredicate } from '../attest/index.js';
 import { type JsonValue, lazyRequire, VouchError, type VouchErrorCode } from '../core/index.js';
 import type { CompiledExpression } from './cel.js';
-import type { Sizes } from './cel-check.js';
 import { MAX_EVIDENCE, VIEW_NAMES, type ViewName } from './cel-types.js';
 import { type PlannedAttestation, type PlannedCheck, type PolicyPlan, planOf } from './compile.js';
 import { withinDeadline } from './deadline.js';
@@ -30,44 +29,6 @@ export const DEFAULT_TIME_LIMIT_MS = 250;
 const CLOCK_SKEW_MS = 5 * 60_000;
 /** Combinations of several attestations of one kind that a rule is evaluated over. */
 const MAX_COMBINATIONS = 64;
-/**
- * Estimated steps (cel-check.ts cost units) below which a decision's CEL work runs without the watchdog:
- * arming node:vm's timeout costs more than such a decision itself (~0.1-0.3 ms), and its worst case,
- * computed from the sizes the input really has, is far inside any time limit.
- */
-const DIRECT_BUDGET = 200_000;
-/** Inputs with more JSON values than this always run under the watchdog (and are not walked further). */
-const WALK_LIMIT = 50_000;
-
-/** The largest list and string an input can give CEL, as powers of two (so estimates are memoised). */
-function inputSizes(input: PolicyInput): Sizes | undefined {
-  // An explicit stack: predicates nest as deep as their author likes, and recursion would overflow.
-  const stack: unknown[] = [input.artifact];
-  for (const e of input.signatures) stack.push(e.source, e.signer);
-  for (const e of input.attestations) stack.push(e.source, e.signer, e.predicateType, e.predicate);
-  let nodes = input.signatures.length + input.attestations.length;
-  let longest = 0;
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (++nodes > WALK_LIMIT) return undefined;
-    if (typeof v === 'string') longest = Math.max(longest, v.length);
-    else if (Array.isArray(v)) {
-      if (nodes + stack.length + v.length > WALK_LIMIT) return undefined;
-      for (const x of v) stack.push(x);
-    } else if (v !== null && typeof v === 'object') {
-      const entries = Object.entries(v);
-      if (nodes + stack.length + entries.length > WALK_LIMIT) return undefined;
-      for (const [k, x] of entries) {
-        longest = Math.max(longest, k.length);
-        stack.push(x);
-      }
-    }
-  }
-  const pow2 = (n: number, min: number) => 2 ** Math.ceil(Math.log2(Math.max(n, min)));
-  // Views hold lists derived from the predicates (flattened components): never longer than all values.
-  return { list: pow2(nodes, 16), string: pow2(longest, 64) };
-}
-
 export interface EvaluateOptions {
   readonly tier: Tier;
   /** Wall-clock bound on the CEL work of this decision; default 250 ms. */
@@ -442,13 +403,7 @@ class Evaluation {
           id: cond.id,
           tier: 'deep',
           mode: cond.mode,
-          estimate: (sizes) =>
-            cond.expr.costAt(sizes) *
-            Math.max(
-              1,
-              this.trustedCount((t) => req.matches(t)),
-            ) *
-            this.combinations(cond.expr, req.view),
+          cel: true,
           run: () => {
             const matching = this.attestations.filter(
               (j) => j.verdict.trusted && req.matches(j.e.predicateType),
@@ -496,12 +451,7 @@ class Evaluation {
         id: `baseline.${field}`,
         tier: 'deep',
         mode: b.mode,
-        estimate: (sizes) =>
-          sizes.string *
-          Math.max(
-            1,
-            this.trustedCount((t) => viewOf(t) === 'provenance'),
-          ),
+        cel: false,
         run: () => {
           const provenances = this.candidates('provenance');
           if (provenances.length === 0)
@@ -594,27 +544,9 @@ class Evaluation {
       id: rule.id,
       tier: rule.tier,
       mode: rule.mode,
-      estimate: (sizes: Sizes) => rule.expr.costAt(sizes) * this.combinations(rule.expr),
+      cel: true,
       run: () => this.evaluate(rule, {}, new Set(), ''),
     }));
-  }
-
-  /** Trusted attestations whose predicate type passes `test`. */
-  trustedCount(test: (predicateType: string) => boolean): number {
-    return this.attestations.filter((j) => j.verdict.trusted && test(j.e.predicateType)).length;
-  }
-
-  /** How many combinations of views `evaluate` runs `expr` over. */
-  combinations(expr: CompiledExpression, fixed?: ViewName): number {
-    return VIEW_NAMES.filter((v) => v !== fixed && expr.variables.has(v)).reduce(
-      (n, v) =>
-        n *
-        Math.max(
-          1,
-          this.trustedCount((t) => viewOf(t) === v),
-        ),
-      1,
-    );
   }
 
   /** Runs the deep work of the tier under one wall-clock bound; what the bound cut off fails. */
@@ -635,17 +567,11 @@ class Evaluation {
         }
       }
     };
-    // Small inputs whose worst case is far inside the limit skip the watchdog; the rest run under it.
+    // CEL runs under the watchdog, always: no estimate bounds what a policy and an input can make it do (dyn
+    // values, lists built at run time). The baseline's comparisons are linear in view fields of bounded size.
     let finished = true;
-    if (active.length > 0) {
-      const sizes = inputSizes(this.input);
-      const estimate =
-        sizes === undefined
-          ? Number.POSITIVE_INFINITY
-          : active.reduce((n, t) => n + t.estimate(sizes), sizes.list);
-      if (estimate <= DIRECT_BUDGET) work();
-      else finished = withinDeadline(work, timeLimitMs);
-    }
+    if (active.some((t) => t.cel)) finished = withinDeadline(work, timeLimitMs);
+    else work();
     let r = 0;
     for (const t of tasks) {
       if (t.tier === 'deep' && this.tier === 'fast') {
@@ -669,8 +595,8 @@ interface Task {
   readonly tier: Tier;
   readonly mode: RuleMode;
   readonly run: () => Draft;
-  /** Worst-case steps for an input of these sizes. */
-  readonly estimate: (sizes: Sizes) => number;
+  /** Whether it evaluates CEL (and so runs under the watchdog). */
+  readonly cel: boolean;
 }
 
 /** One planned expression over `bindings`: a boolean, or why it has none (a CEL runtime error is no pass). */

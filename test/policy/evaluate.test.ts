@@ -659,6 +659,75 @@ describe('bounded evaluation', () => {
     assert.equal(decide(gate, goodInput()).allow, true);
   });
 
+  it('a hostile policy over a tiny input is cut off too: dyn() hides sizes from any estimate', async () => {
+    const n = (k: number) => `[${Array.from({ length: k }, (_, i) => i).join(',')}]`;
+    const square = `dyn(${n(100)}.map(a, ${n(100)}))`;
+    const expr = `[[${square}, ${square}]].all(p, dyn(${n(80)}).all(i, ${n(80)}.all(j, p[0] == p[1])))`;
+    const p = await compile(edit((s) => (s['rules'] as Json[]).push({ id: 'hostile', expr, tier: 'fast' })));
+    const started = performance.now();
+    const d = decide(p, goodInput(), 'fast', 50);
+    const took = performance.now() - started;
+    assert.ok(took < 1000, `took ${took} ms`);
+    assert.equal(check(d, 'rules.hostile').code, 'ERR_POLICY_TIMEOUT');
+    assert.equal(d.allow, false);
+  });
+
+  it('replace() is linear: a signed 64 KiB name decides in milliseconds', async () => {
+    const p = await compile(
+      edit((s) =>
+        (s['attestations'] as { conditions: Json[] }[])[1]?.conditions.push({
+          id: 'name',
+          expr: 'predicate.name.replace("-", "_") == predicate.expected',
+        }),
+      ),
+    );
+    const name = '-'.repeat(64 * 1024);
+    const input = withAttestations(
+      attestation(SLSA, provenance()),
+      attestation(CDX, { ...sbom(), name, expected: '_'.repeat(name.length) }),
+      attestation(VULNS, vulns()),
+    );
+    const started = performance.now();
+    const d = decide(p, input);
+    const took = performance.now() - started;
+    assert.equal(outcome(d, 'attestations.sbom.name'), 'pass');
+    assert.ok(took < 1000, `took ${took} ms`);
+  });
+
+  it('strings and lists built at run time are capped: a failing check, not an exhausted heap', async () => {
+    let tenfold = `"${'a'.repeat(3000)}"`;
+    for (let k = 0; k < 5; k++) tenfold = `[dyn(${tenfold})].map(s, [s,s,s,s,s,s,s,s,s,s].join(""))[0]`;
+    const doubled = (seed: string, times: number, v: string) =>
+      `[dyn(${seed})]${`.map(${v}, ${v} + ${v})`.repeat(times)}[0]`;
+    const hostile: Record<string, string> = {
+      join: `size([${Array.from({ length: 16 }, (_, i) => i)}].map(z, ${tenfold}).filter(v, size(v) > 0)) > 0`,
+      concat: `size(${doubled('"ab"', 26, 's')}) > 0`,
+      lists: `size(${doubled('[1, 2]', 21, 'l')}) > 0`,
+      replace: `size(dyn("${'-'.repeat(1800)}").replace("-", "${'x'.repeat(1800)}").replace("x", "${'y'.repeat(16)}")) > 0`,
+      format: `size("%s".format([${doubled('[1, 2]', 19, 'l')}].map(l, [l, l, l, l, l, l, l, l]))) > 0`,
+    };
+    const p = await compile(
+      edit((s) => {
+        for (const [id, expr] of Object.entries(hostile)) (s['rules'] as Json[]).push({ id, expr });
+        // Each run has its own budget: two expressions building 8 Mi characters each both pass.
+        (s['rules'] as Json[]).push({ id: 'big-1', expr: `size(${doubled('"ab"', 22, 's')}) > 0` });
+        (s['rules'] as Json[]).push({ id: 'big-2', expr: `size(${doubled('"ab"', 22, 's')}) > 0` });
+      }),
+    );
+    const started = performance.now();
+    const d = decide(p, goodInput(), 'deep', 10_000);
+    assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`);
+    for (const id of Object.keys(hostile)) {
+      const c = check(d, `rules.${id}`);
+      assert.equal(c.outcome, 'fail', id);
+      assert.equal(c.code, 'ERR_POLICY_CEL', `${id}: ${c.message}`);
+      assert.match(c.message, /policy limit/, id);
+    }
+    assert.equal(outcome(d, 'rules.big-1'), 'pass');
+    assert.equal(outcome(d, 'rules.big-2'), 'pass');
+    assert.equal(d.allow, false);
+  });
+
   it('more evidence than a decision reads is a failing check', () => {
     const many = Array.from({ length: 300 }, () => signature());
     const d = decide(gate, { ...goodInput(), signatures: many });
