@@ -2,6 +2,7 @@ import {
   checkPredicate,
   cvssBaseScore,
   LICENSES_PREDICATE_TYPE,
+  parseLicense,
   readSbom,
   SLSA_PROVENANCE_V1,
   VULNS_PREDICATE_TYPE,
@@ -166,17 +167,29 @@ function provenance(
   return { view, tools };
 }
 
-/** The SPDX ids an expression names (`MIT OR (Apache-2.0 WITH LLVM-exception)` → MIT, Apache-2.0). */
-function licenseIds(expression: string | undefined): string[] {
-  if (expression === undefined) return [];
-  const out: string[] = [];
-  const tokens = expression.split(/[\s()]+/).filter((t) => t !== '');
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as string;
-    if (t === 'WITH') i++;
-    else if (t !== 'AND' && t !== 'OR' && !out.includes(t)) out.push(t);
+/**
+ * The licence ids an expression names (`MIT OR (Apache-2.0 WITH LLVM-exception)` → MIT, Apache-2.0), which
+ * allow lists test one by one, so none may go missing. A valid SPDX expression is read by the SPDX parser (the
+ * word after WITH must be an SPDX licence exception); anything else word by word, keeping the word after WITH
+ * as an id: `MIT WITH GPL-3.0-only` names GPL-3.0-only. More ids than the view holds fail it (attacker input:
+ * truncating would hide the ids past the limit).
+ */
+function licenseIds(expression: string, owner: string, source: string): string[] {
+  const out = new Set<string>();
+  const parsed = parseLicense(expression);
+  if (parsed.status === 'spdx') {
+    for (const branch of parsed.branches) for (const t of branch) out.add(`${t.license}${t.plus ? '+' : ''}`);
+  } else {
+    for (const t of expression.split(/[\s()]+/))
+      if (t !== '' && t !== 'AND' && t !== 'OR' && t !== 'WITH') out.add(t);
   }
-  return out.slice(0, MAX_SMALL_LIST);
+  if (out.size > MAX_SMALL_LIST) {
+    throw new VouchError(
+      'ERR_POLICY_COST',
+      `${source}: the licence of ${owner} names ${out.size} licence ids; policies read at most ${MAX_SMALL_LIST}`,
+    );
+  }
+  return [...out];
 }
 
 function sbom(predicate: JsonValue, source: string) {
@@ -187,6 +200,16 @@ function sbom(predicate: JsonValue, source: string) {
       `${source}: the SBOM has ${doc.components.length} components; policies accept at most ${MAX_COMPONENTS}`,
     );
   }
+  // Components share a few licence expressions; each is parsed once.
+  const ids = new Map<string, readonly string[]>();
+  const idsOf = (expression: string, owner: string): readonly string[] => {
+    let known = ids.get(expression);
+    if (known === undefined) {
+      known = licenseIds(expression, owner, source);
+      ids.set(expression, known);
+    }
+    return known;
+  };
   const component = (c: (typeof doc.components)[number]) => {
     if (c.name.length > MAX_NAME || (c.version?.length ?? 0) > MAX_NAME) {
       throw new VouchError(
@@ -205,7 +228,7 @@ function sbom(predicate: JsonValue, source: string) {
       version: c.version ?? '',
       purl: c.purl ?? '',
       license: c.license ?? '',
-      licenses: licenseIds(c.license),
+      licenses: c.license === undefined ? [] : idsOf(c.license, c.name),
       scope: c.scope,
     };
   };

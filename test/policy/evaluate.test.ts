@@ -378,6 +378,32 @@ describe('attestations.*', () => {
     assert.equal(outcome(ignored, 'attestations.sbom.complete'), 'pass');
   });
 
+  it('the SBOM view names every licence id: none after WITH, none past 64, is lost to an allow list', () => {
+    const expressed = (name: string, expression: string): Json => ({
+      ...component(name, '1.0.0', 'MIT'),
+      licenses: [{ expression }],
+    });
+    const withSbom = (...components: Json[]) =>
+      withAttestations(
+        attestation(SLSA, provenance()),
+        attestation(CDX, sbom(components)),
+        attestation(VULNS, vulns()),
+      );
+    // The release gate's `licenses` condition allows MIT, ISC and Apache-2.0 (warn mode).
+    const allowed = decide(gate, withSbom(expressed('llvm', 'MIT OR (Apache-2.0 WITH LLVM-exception)')));
+    assert.equal(outcome(allowed, 'attestations.sbom.licenses'), 'pass');
+    // GPL-3.0-only is no licence exception: it is an id of the expression.
+    const hidden = decide(gate, withSbom(expressed('dep-b', 'MIT WITH GPL-3.0-only')));
+    assert.equal(outcome(hidden, 'attestations.sbom.licenses'), 'fail');
+    const many = Array.from({ length: 64 }, (_, i) => `LicenseRef-x${i}`).join(' AND ');
+    const past = decide(gate, withSbom(expressed('dep-a', `${many} AND GPL-3.0-only`)));
+    const c = check(past, 'attestations.sbom.licenses');
+    assert.equal(c.outcome, 'fail');
+    assert.equal(c.code, 'ERR_POLICY_COST');
+    assert.match(c.message, /dep-a names 65 licence ids; policies read at most 64/);
+    assert.equal(outcome(past, 'attestations.sbom.complete'), 'fail');
+  });
+
   it('a CEL runtime error is a failing check with ERR_POLICY_CEL, never a pass', async () => {
     const p = await compile(
       edit((s) => {
