@@ -24,8 +24,11 @@ export interface ServerOptions {
   readonly tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array };
   /** Largest request body in bytes, default 1 MiB; larger is 413 ERR_REQUEST_TOO_LARGE. */
   readonly bodyLimit?: number;
-  /** Milliseconds to receive a request, and for the gate to decide it (default 10 s). */
+  /** Milliseconds to receive a request (headers and body; slower is 408), and for the gate to decide it
+   * (default 10 s). */
   readonly timeoutMs?: number;
+  /** Open connections at once (default 1024); Node closes the ones beyond at once. */
+  readonly maxConnections?: number;
   /** Images of one admission request verified at once (default 4). */
   readonly admissionConcurrency?: number;
   /** One JSON line per request (pino) to `write`; absent: no logs. */
@@ -41,7 +44,14 @@ export interface RunningServer {
 }
 
 const MIB = 1024 * 1024;
-const DEFAULTS = { host: '127.0.0.1', port: 0, bodyLimit: MIB, timeoutMs: 10_000, admissionConcurrency: 4 };
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  bodyLimit: MIB,
+  timeoutMs: 10_000,
+  admissionConcurrency: 4,
+  maxConnections: 1024,
+};
 /** Answer the API server this long before its own timeout, so the user sees our denial, not a timeout. */
 const K8S_MARGIN_MS = 500;
 
@@ -74,23 +84,35 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     'admissionConcurrency',
     opts.admissionConcurrency ?? DEFAULTS.admissionConcurrency,
   );
+  const maxConnections = positiveInteger('maxConnections', opts.maxConnections ?? DEFAULTS.maxConnections);
   const { gate, version } = opts;
   const tls =
     opts.tls === undefined ? undefined : { cert: Buffer.from(opts.tls.cert), key: Buffer.from(opts.tls.key) };
   if (tls !== undefined) checkTlsMaterial(tls.cert, tls.key);
   const info = await prepareDataDir(opts.dataDir, version);
 
+  // Node's limits on receiving one request, given at construction: a client trickling its headers or body
+  // gets 408 once `timeoutMs` has passed. Node looks for such requests every connectionsCheckingInterval
+  // (30 s by default, which let a 10 s timeout run to 40 s and more), so it looks far more often here.
+  const receive = {
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.ceil(timeoutMs / 10))),
+  };
   const { fastify, LogController } = await import('fastify');
   const app = fastify({
     bodyLimit,
-    // Node's limit on receiving one request: a client trickling bytes cannot hold a connection forever.
+    // fastify assigns this to the Node server after construction (0 would undo `receive`).
     requestTimeout: timeoutMs,
     forceCloseConnections: 'idle',
     // One line per request, written by the onResponse hook below, instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     logger: opts.log === undefined ? false : { level: opts.log.level, stream: { write: opts.log.write } },
-    https: tls === undefined ? null : { ...tls, minVersion: 'TLSv1.2' },
+    // https.createServer reads the same options as http.createServer.
+    https: tls === undefined ? null : { ...tls, minVersion: 'TLSv1.2', ...receive },
+    ...(tls === undefined ? { http: receive } : {}),
   });
+  app.server.maxConnections = maxConnections;
 
   // JSON only; any other media type is 415. core's parser turns bad JSON or UTF-8 into coded errors.
   app.removeAllContentTypeParsers();

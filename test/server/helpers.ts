@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { connect as connectTls } from 'node:tls';
 import { VouchError } from '../../src/core/index.js';
 import type { CheckResult, Decision } from '../../src/policy/index.js';
 import {
@@ -153,4 +155,49 @@ export async function call(
     json = undefined;
   }
   return { status: res.status, json, text };
+}
+
+export interface Trickled {
+  /** The status line of the server's answer, '' when it closed (or reset) without one, 'still open'. */
+  readonly statusLine: string;
+  /** Milliseconds from connecting until the answer (or the close). */
+  readonly ms: number;
+}
+
+/**
+ * A slow client: sends `head` at once, then one more `byte` every `everyMs` (a slowloris trickle), until the
+ * server answers or closes; gives up after `giveUpMs`. `ca` makes it speak TLS.
+ */
+export function trickle(
+  url: string,
+  head: string,
+  opts: { everyMs: number; byte?: string; giveUpMs?: number; ca?: string },
+): Promise<Trickled> {
+  const u = new URL(url);
+  const port = Number(u.port);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const s: Socket =
+      opts.ca === undefined
+        ? connect(port, u.hostname)
+        : connectTls({ port, host: u.hostname, ca: opts.ca, servername: u.hostname });
+    const done = (statusLine: string) => {
+      clearInterval(timer);
+      clearTimeout(giveUp);
+      s.destroy();
+      resolve({ statusLine, ms: Date.now() - started });
+    };
+    const giveUp = setTimeout(() => done('still open'), opts.giveUpMs ?? 3000);
+    s.once(opts.ca === undefined ? 'connect' : 'secureConnect', () => {
+      s.write(head);
+      timer = setInterval(() => {
+        if (s.writable) s.write(opts.byte ?? ' ');
+      }, opts.everyMs);
+    });
+    s.once('data', (d: Buffer) => done(d.toString('latin1').split('\r\n')[0] ?? ''));
+    s.once('close', () => done(''));
+    // A reset after connecting is the server closing on us; failing to connect is the test's failure.
+    s.once('error', (e) => (timer === undefined ? reject(e) : done('')));
+  });
 }

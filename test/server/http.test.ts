@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { VouchError } from '../../src/core/index.js';
 import { tempDir } from '../helpers.js';
-import { call, check, decision, startServer, TestGate } from './helpers.js';
+import { call, check, decision, startServer, TestGate, trickle } from './helpers.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 const BUNDLE = { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' };
@@ -226,6 +227,53 @@ describe('server: limits and errors from the gate', () => {
     const r = await call(server.url, 'POST', '/api/v1/verify', { artifact: { digest: DIGEST }, bundles: [] });
     assert.equal(r.status, 503);
     assert.deepEqual(r.json, { error: { code: 'ERR_POLICY_TIMEOUT', message: 'no decision within 100 ms' } });
+  });
+});
+
+describe('server: receiving requests', () => {
+  const POST = 'POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+
+  it('answers 408 to a client trickling its body, about --timeout after it started', async () => {
+    const server = await startServer(new TestGate(), { timeoutMs: 500 });
+    const r = await trickle(server.url, `${POST}Content-Length: 100000\r\n\r\n{`, { everyMs: 100 });
+    assert.equal(r.statusLine, 'HTTP/1.1 408 Request Timeout');
+    assert.ok(r.ms >= 450 && r.ms < 1500, `took ${r.ms} ms`);
+  });
+
+  it('answers 408 to a client trickling its headers', async () => {
+    const server = await startServer(new TestGate(), { timeoutMs: 500 });
+    const r = await trickle(server.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', {
+      everyMs: 100,
+      byte: 'a',
+    });
+    assert.equal(r.statusLine, 'HTTP/1.1 408 Request Timeout');
+    assert.ok(r.ms >= 450 && r.ms < 1500, `took ${r.ms} ms`);
+  });
+
+  it('answers 408 to a client that sends a short body and waits', async () => {
+    const server = await startServer(new TestGate(), { timeoutMs: 500 });
+    const r = await trickle(server.url, `${POST}Content-Length: 10\r\n\r\n{"a":1}`, { everyMs: 60_000 });
+    assert.equal(r.statusLine, 'HTTP/1.1 408 Request Timeout');
+    assert.ok(r.ms >= 450 && r.ms < 1500, `took ${r.ms} ms`);
+  });
+
+  it('holds at most maxConnections connections; the ones beyond are closed at once', async () => {
+    const server = await startServer(new TestGate(), { maxConnections: 2 });
+    const port = Number(new URL(server.url).port);
+    const open = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = connect(port, '127.0.0.1', () => resolve(s));
+            s.once('error', reject);
+          }),
+      ),
+    );
+    const third = await trickle(server.url, '', { everyMs: 60_000, giveUpMs: 3000 });
+    assert.equal(third.statusLine, '');
+    for (const s of open) s.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal((await call(server.url, 'GET', '/healthz')).status, 200);
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVouchError } from '../../src/core/index.js';
 import { expectCode, tempDir } from '../helpers.js';
-import { review, startServer, TestGate } from './helpers.js';
+import { review, startServer, TestGate, trickle } from './helpers.js';
 
 const SERVICE = 'vouch-webhook.vouch-system.svc';
 
@@ -137,6 +137,19 @@ describe('server: TLS', async () => {
         code: 'ERR_TLS_CERT_ALTNAME_INVALID',
       },
     );
+  });
+});
+
+describe('server: TLS receive limits', async () => {
+  const pki = makePki();
+  const server = await startServer(new TestGate(), { tls: { cert: pki.cert, key: pki.key }, timeoutMs: 500 });
+
+  it('answers 408 to a client trickling its body over HTTPS too', async () => {
+    const head =
+      'POST /k8s/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9999\r\n\r\n{';
+    const r = await trickle(server.url, head, { everyMs: 100, ca: pki.ca });
+    assert.equal(r.statusLine, 'HTTP/1.1 408 Request Timeout');
+    assert.ok(r.ms >= 450 && r.ms < 1500, `took ${r.ms} ms`);
   });
 });
 
