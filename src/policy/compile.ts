@@ -259,6 +259,20 @@ class Compiler {
     const keysRaw = list(sig, 'keys');
     this.unique(keysRaw, ['spec', 'signatures', 'keys'], 'name', 'key name');
     const loaded = await Promise.all(keysRaw.map((k, i) => this.key(k, i)));
+    // One key listed twice would have its revocation or notAfter decided by whichever entry came last.
+    const first = new Map<string, number>();
+    loaded.forEach((k, i) => {
+      if (k === undefined) return;
+      const j = first.get(k.keyId);
+      if (j === undefined) first.set(k.keyId, i);
+      else {
+        const where = str(keysRaw[i], 'path') === undefined ? 'publicKey' : 'path';
+        this.doc.add(
+          ['spec', 'signatures', 'keys', i, where],
+          `key "${k.name}" is the same key as "${loaded[j]?.name}" (spec.signatures.keys[${j}]); list each key once`,
+        );
+      }
+    });
     this.keys.push(...loaded.filter((k): k is PolicyKey => k !== undefined));
     const identities = list(sig, 'identities').map((r, i) => {
       const path = ['spec', 'signatures', 'identities', i];

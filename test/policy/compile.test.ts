@@ -261,6 +261,18 @@ describe('policy documents', () => {
       path: 'spec.signatures.keys[1].name',
       match: /key name "release" is used twice/,
     },
+    {
+      // Listed twice, one entry revoked: which entry won depended on the order (the revocation was lost).
+      name: 'one key under two names',
+      text: yamlPolicy()
+        .replace(
+          '    keys:\n',
+          `    keys:\n      - name: old\n        revoked: true\n        publicKey: |\n${indent(KEYS.release.pem, 10)}\n`,
+        )
+        .replace('- name: release', '- name: again'),
+      path: 'spec.signatures.keys[1].publicKey',
+      match: /key "again" is the same key as "old" \(spec\.signatures\.keys\[0\]\); list each key once/,
+    },
   ];
   for (const c of semanticCases) {
     it(`semantics: ${c.name} is ERR_POLICY_MALFORMED at ${c.path}`, async () => {
