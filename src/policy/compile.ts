@@ -433,8 +433,9 @@ class Compiler {
 
   matcher(m: Raw, path: Path): (a: { name?: string; purl?: string; oci?: string }) => boolean {
     const glob = (key: 'name' | 'purl' | 'oci'): ((s: string) => boolean) | undefined => {
-      const pattern = str(m, key);
-      if (pattern === undefined) return undefined;
+      const written = str(m, key);
+      if (written === undefined) return undefined;
+      const pattern = key === 'oci' ? canonicalOciPattern(written) : written;
       try {
         // A name pattern without `/` matches the base name (`*.tgz` covers dist/app.tgz).
         return picomatch()(pattern, {
@@ -480,6 +481,29 @@ export function purlCandidates(purl: string): string[] {
     return at > noQualifiers.lastIndexOf('/') ? noQualifiers.slice(0, at) : noQualifiers;
   };
   return [...new Set([purl, decoded, bare(purl), bare(decoded)])];
+}
+
+/** Docker Hub's names for itself; parseReference (oci) writes `docker.io`. */
+const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/**
+ * A registry as `match` compares it, whatever way the reference wrote it: host in lower case, no `:443`
+ * (the HTTPS default), Docker Hub's aliases as `docker.io`. Attacker-chosen spelling must not select a
+ * more lenient policy than the registry's own.
+ */
+export function canonicalRegistry(registry: string): string {
+  const host = registry.toLowerCase().replace(/:443$/, '');
+  return DOCKER_HUB.has(host) ? 'docker.io' : host;
+}
+
+/** An `oci` pattern with its registry in canonical form when the registry is written out (no glob in it). */
+function canonicalOciPattern(pattern: string): string {
+  const slash = pattern.indexOf('/');
+  if (slash < 0) return pattern;
+  const registry = pattern.slice(0, slash);
+  return /[*?[\]{}()!+@\\]/.test(registry)
+    ? pattern
+    : `${canonicalRegistry(registry)}${pattern.slice(slash)}`;
 }
 
 /** The digest form: every key as its canonical PEM, wherever it was read from. */

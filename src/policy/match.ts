@@ -1,9 +1,12 @@
-import { planOf } from './compile.js';
+import { canonicalRegistry, planOf } from './compile.js';
 import type { ArtifactRef, CompiledPolicy } from './types.js';
 
 /** Whether one of the policy's `match` entries covers the artifact (every field an entry gives must match). */
 export function policyMatches(policy: CompiledPolicy, artifact: ArtifactRef): boolean {
-  const oci = artifact.oci === undefined ? undefined : `${artifact.oci.registry}/${artifact.oci.repository}`;
+  const oci =
+    artifact.oci === undefined
+      ? undefined
+      : `${canonicalRegistry(artifact.oci.registry)}/${artifact.oci.repository}`;
   const subject = {
     ...(artifact.name === undefined ? {} : { name: artifact.name }),
     ...(artifact.purl === undefined ? {} : { purl: artifact.purl }),

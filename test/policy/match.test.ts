@@ -40,6 +40,27 @@ describe('policyMatches / selectPolicy', () => {
       assert.equal(policyMatches(p, artifact), expected, JSON.stringify(artifact));
   });
 
+  it('a registry written another way selects the same policy (case, :443, Docker Hub aliases)', async () => {
+    const hub = await withMatch('hub-acme', [{ oci: 'docker.io/acme/*' }]);
+    const ghcr = await withMatch('ghcr-acme', [{ oci: 'GHCR.IO:443/acme/*' }]);
+    const rest = await withMatch('default', [{ oci: '**' }]);
+    const policies = [hub, ghcr, rest];
+    const cases: [string, string][] = [
+      ['ghcr.io', 'ghcr-acme'],
+      ['ghcr.io:443', 'ghcr-acme'],
+      ['GHCR.IO', 'ghcr-acme'],
+      ['docker.io', 'hub-acme'],
+      ['registry-1.docker.io', 'hub-acme'],
+      ['index.docker.io:443', 'hub-acme'],
+      ['ghcr.io:8443', 'default'],
+      ['evil.example/docker.io', 'default'],
+    ];
+    for (const [registry, name] of cases) {
+      const artifact = { digest, oci: { registry, repository: 'acme/app' } };
+      assert.equal(selectPolicy(policies, artifact)?.name, name, registry);
+    }
+  });
+
   it('selectPolicy returns the first match in the order given', async () => {
     const a = await withMatch('a', [{ name: '*.tgz' }]);
     const b = await withMatch('b', [{ name: 'dist/*' }]);
