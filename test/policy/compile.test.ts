@@ -106,6 +106,14 @@ describe('policy documents', () => {
       match: /needs keys or identities/,
     },
     {
+      // cosign requires both: a subject alone would be vouched for by any OIDC issuer Fulcio serves.
+      name: 'a keyless identity without an issuer',
+      text: yamlPolicy({ signatures: '    identities:\n      - subject: alice@example.com\n' }),
+      path: 'spec.signatures.identities[0]',
+      needle: '- subject: alice',
+      match: /needs issuer or issuerRegExp/,
+    },
+    {
       name: 'a key with both path and publicKey',
       text: yamlPolicy().replace('      - name: release\n', '      - name: release\n        path: k.pub\n'),
       path: 'spec.signatures.keys[0]',
@@ -229,7 +237,10 @@ describe('policy documents', () => {
     },
     {
       name: 'a lookahead (not RE2) in an identity',
-      text: yamlPolicy({ signatures: '    identities:\n      - subjectRegExp: "^(?=x).*$"\n' }),
+      text: yamlPolicy({
+        signatures:
+          '    identities:\n      - subjectRegExp: "^(?=x).*$"\n        issuer: https://accounts.google.com\n',
+      }),
       path: 'spec.signatures.identities[0].subjectRegExp',
       match: /not an RE2 regexp/,
     },
