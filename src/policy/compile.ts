@@ -37,6 +37,8 @@ const semver = lazyRequire<typeof Semver>('semver');
 
 /** Public key files are a few hundred bytes; a larger one is not a key. */
 const MAX_KEY_BYTES = 64 * 1024;
+/** The public-good trusted_root.json is ~15 KiB; as verify's gate reads it. */
+const MAX_TRUST_ROOT_BYTES = 4 * 1024 * 1024;
 
 /** One CEL check of the plan: a condition of an attestation or a rule. */
 export interface PlannedCheck {
@@ -139,6 +141,8 @@ class Compiler {
   readonly keys: PolicyKey[] = [];
   /** Key index → canonical PEM, for the digest. */
   readonly pems = new Map<number, string>();
+  /** `sha256:<hex>` of the trusted root file, for the digest. */
+  trustedRootDigest: string | undefined;
 
   constructor(
     readonly doc: SourceDocument,
@@ -286,6 +290,18 @@ class Compiler {
       };
     });
     const trustedRoot = str(sig, 'trustedRoot');
+    if (trustedRoot !== undefined) {
+      // The digest names what the policy trusts, so it covers the root's content, as it covers the keys'.
+      try {
+        const bytes = await readInput(resolve(this.baseDir, trustedRoot), MAX_TRUST_ROOT_BYTES);
+        this.trustedRootDigest = `sha256:${toHex(digestBytes('sha256', bytes))}`;
+      } catch (e) {
+        this.doc.add(
+          ['spec', 'signatures', 'trustedRoot'],
+          isVouchError(e) ? e.message : unreadable(trustedRoot, e).message,
+        );
+      }
+    }
     const threshold = (get(sig, 'threshold') as number | undefined) ?? 1;
     const distinct = this.keys.filter((k) => !k.revoked).length + identities.length;
     if (distinct < threshold && identities.length === 0 && this.keys.length === keysRaw.length) {
@@ -299,6 +315,7 @@ class Compiler {
       identities,
       threshold,
       ...opt('trustedRoot', trustedRoot === undefined ? undefined : resolve(this.baseDir, trustedRoot)),
+      ...opt('trustedRootDigest', this.trustedRootDigest),
     };
 
     const attRaw = list(spec, 'attestations');
@@ -506,17 +523,24 @@ function canonicalOciPattern(pattern: string): string {
     : `${canonicalRegistry(registry)}${pattern.slice(slash)}`;
 }
 
-/** The digest form: every key as its canonical PEM, wherever it was read from. */
-function canonicalDocument(value: Raw, pems: ReadonlyMap<number, string>): unknown {
+/** The digest form: every key as its canonical PEM and the trusted root as its SHA-256, wherever they were read from. */
+function canonicalDocument(value: Raw, compiler: Compiler): unknown {
   const spec = get(value, 'spec') as Raw;
   const sig = get(spec, 'signatures') as Raw;
   const keys = list(sig, 'keys').map((k, i) => {
     const { path: _path, publicKey: _inline, ...rest } = k;
-    return { ...rest, publicKey: pems.get(i) };
+    return { ...rest, publicKey: compiler.pems.get(i) };
   });
   return {
     ...value,
-    spec: { ...spec, signatures: { ...sig, ...(get(sig, 'keys') === undefined ? {} : { keys }) } },
+    spec: {
+      ...spec,
+      signatures: {
+        ...sig,
+        ...(get(sig, 'keys') === undefined ? {} : { keys }),
+        ...opt('trustedRoot', compiler.trustedRootDigest),
+      },
+    },
   };
 }
 
@@ -632,7 +656,7 @@ async function analyse(
   const plan = await compiler.plan(value);
   if (doc.diagnostics.length > 0) return { diagnostics: doc.diagnostics };
   const document = toDocument(value);
-  const digest = `sha256:${toHex(digestBytes('sha256', Buffer.from(canonicalJson(canonicalDocument(value, compiler.pems)))))}`;
+  const digest = `sha256:${toHex(digestBytes('sha256', Buffer.from(canonicalJson(canonicalDocument(value, compiler)))))}`;
   const policy: CompiledPolicy = {
     name: document.metadata.name,
     digest,
@@ -643,6 +667,7 @@ async function analyse(
       identities: document.spec.signatures.identities,
       threshold: plan.threshold,
       ...opt('trustedRoot', plan.trust.trust.trustedRoot),
+      ...opt('trustedRootDigest', plan.trust.trust.trustedRootDigest),
     },
   };
   PLANS.set(policy, plan);

@@ -138,6 +138,8 @@ export interface PolicyTrust {
   readonly threshold: number;
   /** Absolute path of the trusted_root.json the policy names, if any (keyless needs one). */
   readonly trustedRoot?: string;
+  /** `sha256:<hex>` of that file as compiled (the policy digest covers it); a later read can be compared. */
+  readonly trustedRootDigest?: string;
 }
 
 /** `spec.match[]`: the entry matches when every field it gives matches (picomatch globs). */

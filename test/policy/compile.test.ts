@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -402,6 +403,40 @@ describe('policy documents', () => {
     assert.equal(fromFile.trust.keys[0]?.keyId, KEYS.release.keyId);
     assert.equal(fromFile.digest, inline.digest);
     assert.equal(fromFile.document.spec.signatures.keys[0]?.path, 'release.pub');
+  });
+
+  it('the digest covers the trusted root by its content, not by its path', async () => {
+    const text = yamlPolicy({
+      signatures:
+        '    identities:\n      - subject: alice@example.com\n        issuer: https://accounts.google.com\n    trustedRoot: root.json\n',
+    });
+    const [a, b, c] = [tempDir(), tempDir(), tempDir()];
+    writeFileSync(
+      join(a, 'root.json'),
+      '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}',
+    );
+    writeFileSync(
+      join(b, 'root.json'),
+      '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.2"}',
+    );
+    writeFileSync(join(c, 'root.json'), readFileSync(join(a, 'root.json')));
+    const [pa, pb, pc] = await Promise.all([a, b, c].map((baseDir) => compilePolicy(text, { baseDir })));
+    assert.notEqual(pa?.digest, pb?.digest);
+    assert.equal(pa?.digest, pc?.digest);
+    assert.equal(pa?.trust.trustedRoot, join(a, 'root.json'));
+    assert.equal(
+      pa?.trust.trustedRootDigest,
+      `sha256:${createHash('sha256')
+        .update(readFileSync(join(a, 'root.json')))
+        .digest('hex')}`,
+    );
+    try {
+      await compilePolicy(text, { baseDir: tempDir() });
+      assert.fail('compiled without its trusted root');
+    } catch (e) {
+      assert.ok(isVouchError(e, 'ERR_POLICY_MALFORMED'), String(e));
+      assert.equal(e.details?.['path'], 'spec.signatures.trustedRoot');
+    }
   });
 
   it('the same policy in YAML and in JSON has the same digest; comments and layout do not count', async () => {
