@@ -1,7 +1,7 @@
 import { type FieldsContext, failAt, isVouchError, JsonFields, VouchError } from '../core/index.js';
 import type { CheckResult, Decision } from '../policy/index.js';
 import type { Gate, ImageContext } from './gate.js';
-import { mapLimit, startDeadline } from './limits.js';
+import { GateSlots, mapLimit, startDeadline } from './limits.js';
 
 /**
  * The validating admission webhook: Kubernetes `AdmissionReview` `admission.k8s.io/v1` in, the same kind
@@ -63,6 +63,9 @@ export interface AdmissionLog {
 export interface AdmissionOptions {
   /** Images of one request verified at once. */
   readonly concurrency: number;
+  /** The server-wide bound every gate call takes a slot of; an image that gets none in time is denied.
+   * Absent: only `concurrency` bounds this review. */
+  readonly slots?: GateSlots;
   /** Time for the whole request; an image without a decision by then is denied. */
   readonly timeoutMs: number;
   readonly log?: AdmissionLog;
@@ -237,13 +240,12 @@ export async function reviewAdmission(
     opts.timeoutMs,
     () => new VouchError('ERR_POLICY_TIMEOUT', `no decision within ${opts.timeoutMs} ms`),
   );
+  const slots = opts.slots ?? new GateSlots(opts.concurrency, 0);
   let outcomes: Outcome[];
   try {
     outcomes = await mapLimit(images, opts.concurrency, async (image) => {
       try {
-        if (deadline.expired)
-          throw new VouchError('ERR_POLICY_TIMEOUT', `no decision within ${opts.timeoutMs} ms`);
-        const decision = await deadline.race(gate.verifyImage(image, ctx));
+        const decision = await slots.run(deadline, () => gate.verifyImage(image, ctx));
         const o = outcomeOf(image, decision);
         opts.log?.info(
           {

@@ -7,6 +7,7 @@ export {
 export type { ServerInfo } from './data-dir.js';
 export type { Gate, ImageContext, VerifyApiRequest } from './gate.js';
 export type { ErrorBody } from './http-errors.js';
+export { GateSlots } from './limits.js';
 export { MAX_BUNDLES, parseVerifyRequest } from './request.js';
 export {
   createServer,

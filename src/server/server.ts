@@ -3,7 +3,7 @@ import { reviewAdmission } from './admission.js';
 import { prepareDataDir, type ServerInfo } from './data-dir.js';
 import type { Gate } from './gate.js';
 import { notFound, problemOf } from './http-errors.js';
-import { startDeadline } from './limits.js';
+import { GateSlots, startDeadline } from './limits.js';
 import { parseVerifyRequest } from './request.js';
 import { checkTlsMaterial } from './tls.js';
 
@@ -31,6 +31,10 @@ export interface ServerOptions {
   readonly maxConnections?: number;
   /** Images of one admission request verified at once (default 4). */
   readonly admissionConcurrency?: number;
+  /** Gate calls running at once in the whole server, API and webhook together (default 16). */
+  readonly maxInflight?: number;
+  /** Gate calls waiting for one of those slots (default 4 × maxInflight); beyond, the server is busy (503). */
+  readonly maxQueued?: number;
   /** One JSON line per request (pino) to `write`; absent: no logs. */
   readonly log?: { readonly level: LogLevel; write(line: string): void };
 }
@@ -50,6 +54,7 @@ const DEFAULTS = {
   bodyLimit: MIB,
   timeoutMs: 10_000,
   admissionConcurrency: 4,
+  maxInflight: 16,
   maxConnections: 1024,
 };
 /** Answer the API server this long before its own timeout, so the user sees our denial, not a timeout. */
@@ -85,6 +90,8 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     opts.admissionConcurrency ?? DEFAULTS.admissionConcurrency,
   );
   const maxConnections = positiveInteger('maxConnections', opts.maxConnections ?? DEFAULTS.maxConnections);
+  const maxInflight = positiveInteger('maxInflight', opts.maxInflight ?? DEFAULTS.maxInflight);
+  const slots = new GateSlots(maxInflight, opts.maxQueued ?? 4 * maxInflight);
   const { gate, version } = opts;
   const tls =
     opts.tls === undefined ? undefined : { cert: Buffer.from(opts.tls.cert), key: Buffer.from(opts.tls.key) };
@@ -159,7 +166,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     );
     try {
       // 200 for allow and deny alike: a deny is an answer, not an HTTP error.
-      return await deadline.race(gate.verify(request));
+      return await slots.run(deadline, () => gate.verify(request));
     } finally {
       deadline.clear();
     }
@@ -168,6 +175,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   app.post('/k8s/validate', async (req) =>
     reviewAdmission(req.body, gate, {
       concurrency,
+      slots,
       timeoutMs: admissionTimeout(req.query, timeoutMs),
       log: req.log,
     }),

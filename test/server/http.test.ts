@@ -4,8 +4,11 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { VouchError } from '../../src/core/index.js';
+import type { AdmissionReviewResponse } from '../../src/server/index.js';
 import { tempDir } from '../helpers.js';
-import { call, check, decision, startServer, TestGate, trickle } from './helpers.js';
+import { call, check, decision, review, startServer, TestGate, trickle } from './helpers.js';
+
+type Json = Record<string, unknown>;
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 const BUNDLE = { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' };
@@ -227,6 +230,117 @@ describe('server: limits and errors from the gate', () => {
     const r = await call(server.url, 'POST', '/api/v1/verify', { artifact: { digest: DIGEST }, bundles: [] });
     assert.equal(r.status, 503);
     assert.deepEqual(r.json, { error: { code: 'ERR_POLICY_TIMEOUT', message: 'no decision within 100 ms' } });
+  });
+});
+
+describe('server: gate calls bounded across requests', () => {
+  const api = { artifact: { digest: DIGEST }, bundles: [] };
+  const pod = (image: string) => {
+    const r = review('deployment-create');
+    const spec = ((r['request'] as Json)['object'] as Json)['spec'] as Json;
+    (spec['template'] as Json)['spec'] = { containers: [{ name: 'c', image }] };
+    return r;
+  };
+
+  /** A gate whose API calls wait until `release()`, counting how many started. */
+  function heldGate(): {
+    gate: TestGate;
+    started: () => number;
+    release: () => void;
+    entered: Promise<void>;
+  } {
+    let started = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const gate = new TestGate({
+      verify: async () => {
+        started++;
+        entered();
+        await held;
+        return decision(true, [check('signatures.threshold', 'pass')]);
+      },
+    });
+    return { gate, started: () => started, release, entered: inside };
+  }
+
+  it('when every slot is taken and the queue is full: 503 for the API, a denial for the webhook', async (t) => {
+    const h = heldGate();
+    t.after(h.release);
+    const server = await startServer(h.gate, { maxInflight: 1, maxQueued: 0 });
+    const first = call(server.url, 'POST', '/api/v1/verify', api);
+    await h.entered;
+    const busy = await call(server.url, 'POST', '/api/v1/verify', api);
+    assert.equal(busy.status, 503);
+    assert.deepEqual(busy.json, {
+      error: {
+        code: 'ERR_POLICY_TIMEOUT',
+        message: 'server busy: 1 verifications running and 0 waiting; try again',
+      },
+    });
+    const denied = await call(server.url, 'POST', '/k8s/validate', pod('ghcr.io/acme/web:1'));
+    assert.equal(denied.status, 200);
+    const res = (denied.json as AdmissionReviewResponse).response;
+    assert.equal(res.allowed, false);
+    assert.equal(
+      res.status?.message,
+      'vouch denied 1 of 1 image:\nghcr.io/acme/web:1: verification failed: server busy: 1 verifications running and 0 waiting; try again [ERR_POLICY_TIMEOUT]',
+    );
+    assert.equal(h.gate.images.length, 0);
+    h.release();
+    assert.equal((await first).status, 200);
+    const after = await call(server.url, 'POST', '/k8s/validate', pod('ghcr.io/acme/web:1'));
+    assert.equal((after.json as AdmissionReviewResponse).response.allowed, true);
+  });
+
+  it('a webhook image waiting for a slot is denied at its deadline (waiting counts against it)', async (t) => {
+    const h = heldGate();
+    t.after(h.release);
+    const server = await startServer(h.gate, { maxInflight: 1 });
+    const first = call(server.url, 'POST', '/api/v1/verify', api);
+    await h.entered;
+    const started = Date.now();
+    const r = await call(server.url, 'POST', '/k8s/validate?timeout=1s', pod('ghcr.io/acme/web:1'));
+    const took = Date.now() - started;
+    assert.ok(took >= 400 && took < 1000, `took ${took} ms`);
+    const res = (r.json as AdmissionReviewResponse).response;
+    assert.equal(res.allowed, false);
+    assert.match(res.status?.message ?? '', /no decision within 500 ms \[ERR_POLICY_TIMEOUT\]$/);
+    assert.equal(h.gate.images.length, 0);
+    h.release();
+    await first;
+  });
+
+  it('work that missed its deadline keeps its slot: abandoned gate calls cannot pile up', async (t) => {
+    const h = heldGate();
+    t.after(h.release);
+    const server = await startServer(h.gate, { maxInflight: 2, timeoutMs: 150 });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => call(server.url, 'POST', '/api/v1/verify', api)),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [503, 503, 503, 503, 503],
+    );
+    // Every deadline has passed and the first two calls still run: nothing more was started.
+    const later = await call(server.url, 'POST', '/api/v1/verify', api);
+    assert.equal(later.status, 503);
+    assert.equal(h.started(), 2);
+    h.release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const free = await call(server.url, 'POST', '/api/v1/verify', api);
+    assert.equal(free.status, 200);
+    assert.equal(h.started(), 3);
+  });
+
+  it('refuses a maxInflight that is not a positive integer (TypeError)', async () => {
+    await assert.rejects(startServer(new TestGate(), { maxInflight: 0 }), TypeError);
+    await assert.rejects(startServer(new TestGate(), { maxQueued: -1 }), TypeError);
   });
 });
 
