@@ -1,4 +1,6 @@
-import { decodeUtf8, VouchError } from '../core/index.js';
+import { fileURLToPath } from 'node:url';
+import type * as Re2 from '@bufbuild/re2';
+import { decodeUtf8, lazyRequire, VouchError } from '../core/index.js';
 import {
   certificateFields,
   children,
@@ -16,7 +18,7 @@ import {
  * plus the other Fulcio extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md).
  */
 
-/** What the caller trusts. Regexps must match the whole value (they are anchored), as cosign's flags do. */
+/** What the caller trusts. Regexps are RE2 and must match the whole value, as cosign's flags do. */
 export interface IdentityPolicy {
   readonly subject?: string;
   readonly subjectRegExp?: string;
@@ -163,20 +165,40 @@ export function identityFromExtensions(extensions: readonly Extension[]): Certif
   };
 }
 
-function anchored(re: string, flag: string): RegExp {
+let re2: typeof Re2 | undefined;
+
+/**
+ * @bufbuild/re2, the engine `vouch policy check` validates identity regexps with and the policy layer matches
+ * them with: the same syntax (`(?i)`, no lookaround or backreferences) and linear time over subjects and
+ * issuers, which are attacker-chosen until the chain verifies. Its `require` condition names a separate
+ * CommonJS build; requiring the file its `import` resolves to loads the ESM build the policy layer imports,
+ * one module (require(esm), Node >= 20.19), and only when a regexp is given.
+ */
+function re2Lib(): typeof Re2 {
+  re2 ??= lazyRequire<typeof Re2>(fileURLToPath(import.meta.resolve('@bufbuild/re2')))();
+  return re2;
+}
+
+/** A compiled identity regexp; `matches` is true when it matches the whole value. */
+export interface IdentityMatcher {
+  matches(value: string): boolean;
+}
+
+function anchored(re: string, flag: string): IdentityMatcher {
   try {
-    return new RegExp(`^(?:${re})$`);
+    // RE2JS `matches` is a full match (Java's Matcher.matches), as cosign anchors its regexp flags.
+    return re2Lib().RE2JS.compile(re);
   } catch (e) {
-    throw new VouchError('ERR_USAGE', `${flag} is not a valid regular expression`, { cause: e });
+    throw new VouchError('ERR_USAGE', `${flag} is not a valid RE2 regular expression`, { cause: e });
   }
 }
 
 /** A policy compiled once: exact values and anchored regexps. */
 export interface CompiledIdentityPolicy {
   readonly subject?: string;
-  readonly subjectRegExp?: RegExp;
+  readonly subjectRegExp?: IdentityMatcher;
   readonly issuer?: string;
-  readonly issuerRegExp?: RegExp;
+  readonly issuerRegExp?: IdentityMatcher;
 }
 
 /**
@@ -199,7 +221,7 @@ export function compileIdentityPolicy(p: IdentityPolicy): CompiledIdentityPolicy
 
 function subjectMatches(p: CompiledIdentityPolicy, value: string): boolean {
   if (p.subject !== undefined && value !== p.subject) return false;
-  if (p.subjectRegExp !== undefined && !p.subjectRegExp.test(value)) return false;
+  if (p.subjectRegExp !== undefined && !p.subjectRegExp.matches(value)) return false;
   return true;
 }
 
@@ -225,7 +247,7 @@ export function matchIdentity(
     const ok =
       issuer !== undefined &&
       (p.issuer === undefined || issuer === p.issuer) &&
-      (p.issuerRegExp === undefined || p.issuerRegExp.test(issuer));
+      (p.issuerRegExp === undefined || p.issuerRegExp.matches(issuer));
     if (!ok) {
       throw new VouchError(
         'ERR_CERT_ISSUER',

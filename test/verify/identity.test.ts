@@ -141,6 +141,23 @@ describe('identity policy', () => {
     );
   });
 
+  it('regexps are RE2, as `vouch policy check` validates them: (?i) works, lookaround is refused', async () => {
+    const insensitive = compileIdentityPolicy({
+      subjectRegExp: '(?i)^HTTPS://GITHUB\\.COM/example/.*$',
+      issuerRegExp: '(?i)https://TOKEN\\.example',
+    });
+    assert.equal(matchIdentity(id, insensitive).subject, SUBJECT);
+    await expectCode(() => compileIdentityPolicy({ subjectRegExp: '^(?=https).*$' }), 'ERR_USAGE');
+    await expectCode(() => compileIdentityPolicy({ subjectRegExp: '(a)\\1' }), 'ERR_USAGE');
+  });
+
+  it('matches in linear time: a backtracking pattern over a hostile SAN does not hang', () => {
+    const hostile = { ...id, sans: [{ type: 'email' as const, value: `${'a'.repeat(28)}!` }] };
+    const started = performance.now();
+    assert.throws(() => matchIdentity(hostile, compileIdentityPolicy({ subjectRegExp: '(a+)+b' })));
+    assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
+  });
+
   it('matches any SAN, and every constraint given must hold', async () => {
     const two = { ...id, sans: [{ type: 'email' as const, value: 'a@example.com' }, ...id.sans] };
     assert.equal(matchIdentity(two, compileIdentityPolicy({ subject: SUBJECT })).subject, SUBJECT);
