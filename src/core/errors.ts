@@ -110,6 +110,7 @@ export const ERROR_CODES = {
   ERR_INTERNAL: 'internal',
   ERR_OUTPUT_WRITE: 'internal',
   ERR_OCI_UNREACHABLE: 'internal',
+  ERR_SERVER_BUSY: 'internal',
 } as const satisfies Record<string, ErrorCategory>;
 
 export type VouchErrorCode = keyof typeof ERROR_CODES;

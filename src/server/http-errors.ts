@@ -18,6 +18,7 @@ export interface Problem {
 const STATUS_BY_CODE: Partial<Record<VouchErrorCode, number>> = {
   ERR_REQUEST_TOO_LARGE: 413,
   ERR_POLICY_TIMEOUT: 503,
+  ERR_SERVER_BUSY: 503,
   ERR_OCI_UNREACHABLE: 502,
 };
 const STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {

@@ -57,7 +57,7 @@ export function startDeadline(ms: number, error: () => Error): Deadline {
 
 /**
  * The server-wide bound on gate calls, shared by every route: at most `limit` run at once and at most
- * `maxQueued` wait for a slot; one more is refused at once (ERR_POLICY_TIMEOUT, a 503 or a denial). Waiting
+ * `maxQueued` wait for a slot; one more is refused at once (ERR_SERVER_BUSY, a 503 or a denial). Waiting
  * counts against the caller's deadline. A slot is held until the gate's work settles, not until its answer
  * was sent: work that outlives its deadline still counts, so abandoned work cannot pile up.
  */
@@ -106,7 +106,7 @@ export class GateSlots {
     }
     if (this.#waiting.length >= this.maxQueued)
       throw new VouchError(
-        'ERR_POLICY_TIMEOUT',
+        'ERR_SERVER_BUSY',
         `server busy: ${this.limit} verifications running and ${this.maxQueued} waiting; try again`,
       );
     let grant: () => void = () => undefined;

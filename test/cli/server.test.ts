@@ -62,6 +62,7 @@ describe('cli: serve', () => {
         logLevel: 'info',
         bodyLimit: 4096,
         timeoutMs: 1000,
+        maxInflight: 16,
       },
       io,
       new TestGate(),

@@ -279,7 +279,7 @@ describe('server: gate calls bounded across requests', () => {
     assert.equal(busy.status, 503);
     assert.deepEqual(busy.json, {
       error: {
-        code: 'ERR_POLICY_TIMEOUT',
+        code: 'ERR_SERVER_BUSY',
         message: 'server busy: 1 verifications running and 0 waiting; try again',
       },
     });
@@ -289,7 +289,7 @@ describe('server: gate calls bounded across requests', () => {
     assert.equal(res.allowed, false);
     assert.equal(
       res.status?.message,
-      'vouch denied 1 of 1 image:\nghcr.io/acme/web:1: verification failed: server busy: 1 verifications running and 0 waiting; try again [ERR_POLICY_TIMEOUT]',
+      'vouch denied 1 of 1 image:\nghcr.io/acme/web:1: verification failed: server busy: 1 verifications running and 0 waiting; try again [ERR_SERVER_BUSY]',
     );
     assert.equal(h.gate.images.length, 0);
     h.release();

@@ -55,7 +55,7 @@ describe('server: GateSlots', () => {
     deadline.clear();
   });
 
-  it('refuses at once when the queue is full: ERR_POLICY_TIMEOUT, server busy', async () => {
+  it('refuses at once when the queue is full: ERR_SERVER_BUSY', async () => {
     const slots = new GateSlots(1, 1);
     const deadline = startDeadline(5000, timeout);
     const first = held();
@@ -65,7 +65,7 @@ describe('server: GateSlots', () => {
     await assert.rejects(
       slots.run(deadline, async () => 'never'),
       {
-        code: 'ERR_POLICY_TIMEOUT',
+        code: 'ERR_SERVER_BUSY',
         message: 'server busy: 1 verifications running and 1 waiting; try again',
       },
     );

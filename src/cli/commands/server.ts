@@ -17,6 +17,7 @@ interface ServerFlags {
   allowInsecureRegistry?: boolean;
   logLevel: string;
   bodyLimit: string;
+  maxInflight: string;
   timeout: string;
 }
 
@@ -36,6 +37,7 @@ export interface ServeConfig {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly logLevel: LogLevel;
   readonly bodyLimit: number;
+  readonly maxInflight: number;
   readonly timeoutMs: number;
 }
 
@@ -94,6 +96,7 @@ async function configFrom(o: ServerFlags): Promise<{ config: ServeConfig; gate: 
     dataDir: o.dataDir,
     logLevel: o.logLevel as LogLevel,
     bodyLimit: positive('--body-limit', o.bodyLimit, 64 * 1024 * 1024),
+    maxInflight: positive('--max-inflight', o.maxInflight, 1024),
     timeoutMs: positive('--timeout', o.timeout, 300) * 1000,
     ...(o.tlsCert === undefined || o.tlsKey === undefined
       ? {}
@@ -114,6 +117,7 @@ export async function serve(config: ServeConfig, io: CliIO, gate: Gate, stop: Ab
     gate,
     version: VERSION,
     bodyLimit: config.bodyLimit,
+    maxInflight: config.maxInflight,
     timeoutMs: config.timeoutMs,
     log: { level: config.logLevel, write: (line) => io.stderr(line) },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
@@ -161,6 +165,11 @@ export function registerServer(program: Command, { io }: CommandContext): void {
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')}`, 'info')
     .option('--body-limit <bytes>', 'largest request body', String(1024 * 1024))
     .option('--timeout <seconds>', 'time to receive a request and to decide it', '10')
+    .option(
+      '--max-inflight <n>',
+      'verifications running at once in the whole server (more wait, then 503)',
+      '16',
+    )
     .addHelpText(
       'after',
       `
