@@ -23,7 +23,7 @@ describe('vouch policy', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
-      'apiVersion: vouch.dev/v1\nkind: Policy\nmetadata: { name: bad }\nspec:\n  match: [{ name: "*" }]\n  signatures:\n    identities: [{ subject: a@b.c }]\n  rules:\n    - id: a\n      expr: sbomm != null\n    - id: b\n      expr: provenance.builder == "x"\n',
+      'apiVersion: vouch.dev/v1\nkind: Policy\nmetadata: { name: bad }\nspec:\n  match: [{ name: "*" }]\n  signatures:\n    identities: [{ subject: a@b.c, issuer: https://x.example }]\n  rules:\n    - id: a\n      expr: sbomm != null\n    - id: b\n      expr: provenance.builder == "x"\n',
     );
     const r = await vouch(['policy', 'check', file, GATE]);
     assert.equal(r.code, 3);
