@@ -1,4 +1,4 @@
-import { isVouchError, readInput, VouchError } from '../core/index.js';
+import { digestBytes, isVouchError, readInput, toHex, VouchError } from '../core/index.js';
 import {
   createRegistryClient,
   discoverEvidence,
@@ -51,14 +51,33 @@ export interface PolicyGateOptions {
   readonly now?: () => Date;
 }
 
-const MAX_TRUST_ROOT = 4 * 1024 * 1024;
+const MAX_TRUST_ROOT = 16 * 1024 * 1024;
+
+/**
+ * The trusted root a policy names, read again and held to the digest the policy was compiled with (its digest
+ * covers the root's content), so the file cannot be swapped between compiling the policy and using it.
+ */
+export async function loadPolicyTrustedRoot(policy: CompiledPolicy): Promise<TrustedRoot | undefined> {
+  const path = policy.trust.trustedRoot;
+  if (path === undefined) return undefined;
+  const bytes = await readInput(path, MAX_TRUST_ROOT);
+  const digest = `sha256:${toHex(digestBytes('sha256', bytes))}`;
+  if (digest !== policy.trust.trustedRootDigest) {
+    throw new VouchError(
+      'ERR_TRUST_ROOT_MALFORMED',
+      `${path} changed since policy ${policy.name} was compiled (${digest}, compiled with ${policy.trust.trustedRootDigest ?? 'none'})`,
+    );
+  }
+  return parseTrustedRoot(bytes);
+}
 
 export async function createPolicyGate(opts: PolicyGateOptions): Promise<PolicyGate> {
   const roots = new Map<string, TrustedRoot>();
   for (const p of opts.policies) {
     const path = p.trust.trustedRoot;
     if (path !== undefined && opts.trustedRoot === undefined && !roots.has(path)) {
-      roots.set(path, parseTrustedRoot(await readInput(path, MAX_TRUST_ROOT)));
+      const root = await loadPolicyTrustedRoot(p);
+      if (root !== undefined) roots.set(path, root);
     }
   }
   const rootFor = (p: CompiledPolicy): TrustedRoot | undefined =>

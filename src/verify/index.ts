@@ -10,6 +10,7 @@ export {
   createPolicyGate,
   type GateVerifyRequest,
   imageArtifact,
+  loadPolicyTrustedRoot,
   type PolicyGate,
   type PolicyGateOptions,
 } from './gate.js';

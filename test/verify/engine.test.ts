@@ -30,8 +30,13 @@ import {
   compilePolicy,
   type Decision,
 } from '../../src/policy/index.js';
-import { type Evidence, parseTrustedRoot, verifyWithPolicy } from '../../src/verify/index.js';
-import { tempDir, VECTORS } from '../helpers.js';
+import {
+  type Evidence,
+  loadPolicyTrustedRoot,
+  parseTrustedRoot,
+  verifyWithPolicy,
+} from '../../src/verify/index.js';
+import { expectCode, tempDir, VECTORS } from '../helpers.js';
 import { BUILDER, provenance, releaseGate, sbom, vulns } from '../policy/fixtures.js';
 
 const SLSA = 'https://slsa.dev/provenance/v1';
@@ -346,5 +351,41 @@ describe('verify/engine: verifyWithPolicy', () => {
       assert.equal(check(d, 'input.evidence.0').code, 'ERR_VERIFY_NO_TRUST');
       assert.equal(d.allow, false);
     });
+  });
+});
+
+describe('verify/gate: loadPolicyTrustedRoot', () => {
+  const dir = tempDir('vouch-root-');
+  it('reads the trusted root the policy names, and refuses one changed since the policy was compiled', async () => {
+    const root = readFileSync(
+      join(VECTORS, 'sigstore-conformance', '_defaults', 'public-good-trusted_root.json'),
+    );
+    writeFileSync(join(dir, 'trusted_root.json'), root);
+    const policy = await compilePolicy(
+      JSON.stringify({
+        apiVersion: 'vouch.dev/v1',
+        kind: 'Policy',
+        metadata: { name: 'keyless' },
+        spec: {
+          match: [{ name: '*' }],
+          signatures: {
+            identities: [
+              {
+                issuer: 'https://token.actions.githubusercontent.com',
+                subjectRegExp: '^https://github\\.com/acme/.+$',
+              },
+            ],
+            trustedRoot: 'trusted_root.json',
+          },
+        },
+      }),
+      { baseDir: dir },
+    );
+    const loaded = await loadPolicyTrustedRoot(policy);
+    assert.ok(loaded !== undefined && loaded.certificateAuthorities.length > 0);
+    const changed = JSON.parse(root.toString('utf8'));
+    changed.tlogs = [];
+    writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(changed));
+    await expectCode(() => loadPolicyTrustedRoot(policy), 'ERR_TRUST_ROOT_MALFORMED');
   });
 });

@@ -29,6 +29,7 @@ import {
 import { loadPolicies, selectPolicy } from '../../policy/index.js';
 import {
   imageArtifact,
+  loadPolicyTrustedRoot,
   parseTrustedRoot,
   type VerifiedSigner,
   type VerifyOptions,
@@ -444,15 +445,16 @@ async function verifyImageWithPolicy(
   const resolved = await registry.resolve(ref);
   const evidence = await discoverEvidence(registry, withDigest(ref, resolved.digest));
   progress(io, o, `vouch: ${evidence.length} item(s) stored for ${resolved.digest}`);
-  const rootPath = o.trustedRoot ?? policy.trust.trustedRoot;
+  const trustedRoot =
+    o.trustedRoot === undefined
+      ? await loadPolicyTrustedRoot(policy)
+      : parseTrustedRoot(await readInput(o.trustedRoot, MAX_PREDICATE));
   const decision = await verifyWithPolicy({
     artifact: { ...named, digest: resolved.digest },
     evidence,
     policy,
     tier,
-    ...(rootPath === undefined
-      ? {}
-      : { trustedRoot: parseTrustedRoot(await readInput(rootPath, MAX_PREDICATE)) }),
+    ...(trustedRoot === undefined ? {} : { trustedRoot }),
   });
   await emitDecision(io, decision, {
     json: o.json === true,
