@@ -1,6 +1,12 @@
-import { VouchError, writeFileAtomic } from '../core/index.js';
+import { readInput, VouchError, writeFileAtomic } from '../core/index.js';
 import { type Decision, explainDecision, type Tier } from '../policy/index.js';
-import { decisionsToSarif } from '../verify/index.js';
+import {
+  decisionsToSarif,
+  loadPolicyTrustedRoot,
+  type PolicyVerifyRequest,
+  parseTrustedRoot,
+  verifyWithPolicy,
+} from '../verify/index.js';
 import { usage } from './context.js';
 import type { CliIO } from './io.js';
 import { emit } from './output.js';
@@ -54,4 +60,32 @@ export async function emitDecision(io: CliIO, decision: Decision, o: DecisionOut
     `policy ${decision.policy.name || '(none)'} denies ${what}${reason === undefined ? '' : `: ${reason.message}`}`,
     { details: { ...(reason === undefined ? {} : { check: reason.id }), report: { decision } } },
   );
+}
+
+/** Flags the commands that decide with a policy share. */
+export interface PolicyFlags extends DecisionOutput {
+  readonly trustedRoot?: string;
+}
+
+const MAX_TRUST_ROOT = 16 * 1024 * 1024;
+
+/**
+ * `verify --policy` and `oci verify --policy`: the trusted root (`--trusted-root`, else the policy's, held to
+ * the digest the policy was compiled with), the engine's decision, and its output.
+ */
+export async function decideAndEmit(
+  io: CliIO,
+  req: Omit<PolicyVerifyRequest, 'trustedRoot'>,
+  o: PolicyFlags,
+): Promise<void> {
+  const trustedRoot =
+    o.trustedRoot === undefined
+      ? await loadPolicyTrustedRoot(req.policy)
+      : parseTrustedRoot(await readInput(o.trustedRoot, MAX_TRUST_ROOT));
+  const decision = await verifyWithPolicy({ ...req, ...(trustedRoot === undefined ? {} : { trustedRoot }) });
+  await emitDecision(io, decision, {
+    json: o.json === true,
+    explain: o.explain === true,
+    ...(o.sarif === undefined ? {} : { sarif: o.sarif }),
+  });
 }

@@ -27,18 +27,10 @@ import {
   withDigest,
 } from '../../oci/index.js';
 import { loadPolicies, selectPolicy } from '../../policy/index.js';
-import {
-  imageArtifact,
-  loadPolicyTrustedRoot,
-  parseTrustedRoot,
-  type VerifiedSigner,
-  type VerifyOptions,
-  verifyBundle,
-  verifyWithPolicy,
-} from '../../verify/index.js';
+import { imageArtifact, type VerifiedSigner, type VerifyOptions, verifyBundle } from '../../verify/index.js';
 import { loadSigner } from '../common.js';
 import { type CommandContext, usage } from '../context.js';
-import { emitDecision, tierOf } from '../decision.js';
+import { decideAndEmit, tierOf } from '../decision.js';
 import type { CliIO } from '../io.js';
 import { emit } from '../output.js';
 import { predicateTypeArg } from '../predicate-types.js';
@@ -445,20 +437,5 @@ async function verifyImageWithPolicy(
   const resolved = await registry.resolve(ref);
   const evidence = await discoverEvidence(registry, withDigest(ref, resolved.digest));
   progress(io, o, `vouch: ${evidence.length} item(s) stored for ${resolved.digest}`);
-  const trustedRoot =
-    o.trustedRoot === undefined
-      ? await loadPolicyTrustedRoot(policy)
-      : parseTrustedRoot(await readInput(o.trustedRoot, MAX_PREDICATE));
-  const decision = await verifyWithPolicy({
-    artifact: { ...named, digest: resolved.digest },
-    evidence,
-    policy,
-    tier,
-    ...(trustedRoot === undefined ? {} : { trustedRoot }),
-  });
-  await emitDecision(io, decision, {
-    json: o.json === true,
-    explain: o.explain === true,
-    ...(o.sarif === undefined ? {} : { sarif: o.sarif }),
-  });
+  await decideAndEmit(io, { artifact: { ...named, digest: resolved.digest }, evidence, policy, tier }, o);
 }

@@ -8,16 +8,10 @@ import {
 } from '../../crypto/index.js';
 import { parseBundle } from '../../envelope/index.js';
 import { type ArtifactRef, loadPolicies, selectPolicy } from '../../policy/index.js';
-import {
-  type Evidence,
-  loadPolicyTrustedRoot,
-  parseTrustedRoot,
-  verifyBundle,
-  verifyWithPolicy,
-} from '../../verify/index.js';
+import { type Evidence, verifyBundle } from '../../verify/index.js';
 import { artifactArg, describeArtifact, outputBeside } from '../common.js';
 import { type CommandContext, usage } from '../context.js';
-import { emitDecision, tierOf } from '../decision.js';
+import { decideAndEmit, tierOf } from '../decision.js';
 import type { CliIO } from '../io.js';
 import { emit } from '../output.js';
 import { readCertificates } from '../pem.js';
@@ -234,23 +228,11 @@ async function verifyWithPolicyFile(
   if (files.length === 0) throw usage('give the evidence: --bundle and/or --attestation');
   const evidence: Evidence[] = [];
   for (const f of files) evidence.push(...evidenceFrom(f, await readInput(f, MAX_BUNDLE)));
-  const trustedRoot =
-    o.trustedRoot === undefined
-      ? await loadPolicyTrustedRoot(policy)
-      : parseTrustedRoot(await readInput(o.trustedRoot, MAX_BUNDLE));
-  const decision = await verifyWithPolicy({
-    artifact: ref,
-    ...(artifact.kind === 'digest' ? {} : { content: artifact }),
-    evidence,
-    policy,
-    tier,
-    ...(trustedRoot === undefined ? {} : { trustedRoot }),
-  });
-  await emitDecision(io, decision, {
-    json: o.json === true,
-    explain: o.explain === true,
-    ...(o.sarif === undefined ? {} : { sarif: o.sarif }),
-  });
+  await decideAndEmit(
+    io,
+    { artifact: ref, ...(artifact.kind === 'digest' ? {} : { content: artifact }), evidence, policy, tier },
+    o,
+  );
 }
 
 /** One bundle, or a JSON-lines file of bundles (one evidence item per non-empty line). */
