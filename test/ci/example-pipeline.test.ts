@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { vouch } from '../cli/harness.js';
-import { tempDir, VECTORS } from '../helpers.js';
+import { tempDir } from '../helpers.js';
 import {
   GITLAB_EXAMPLE,
   gitlabMerged,
   matrixVariants,
-  ROOT,
   resolveJob,
   runJob,
   scriptLines,
   shellWords,
   variablesOf,
 } from './ci-fixture.js';
+import { buildOutputs, PASSWORD, releaseProject } from './replay.js';
 
 // The GitLab example, replayed with the real CLI: the `vouch` lines of its build job as written, and the
 // argv the template hands to vouch in the sign, attest and verify jobs (recorded by running the template's
@@ -40,8 +39,6 @@ function pipelineCalls(): { job: string; argv: string[] }[] {
   return out;
 }
 
-const PASSWORD = 'correct horse battery staple';
-
 describe('the GitLab example pipeline, replayed with the real CLI', () => {
   const home = process.cwd();
   const work = tempDir('vouch-ci-e2e-');
@@ -49,64 +46,11 @@ describe('the GitLab example pipeline, replayed with the real CLI', () => {
   const env: Record<string, string> = {};
 
   before(async () => {
-    const git = (...args: string[]): string => {
-      const r = spawnSync('git', ['-C', project, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
-        encoding: 'utf8',
-      });
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout.trim();
-    };
-    mkdirSync(project);
-    git('init', '--quiet');
-    const lock = {
-      name: 'app',
-      version: '1.0.0',
-      lockfileVersion: 3,
-      requires: true,
-      packages: {
-        '': { name: 'app', version: '1.0.0', license: 'MIT', dependencies: { ms: '^2.1.3' } },
-        'node_modules/ms': {
-          version: '2.1.3',
-          resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz',
-          integrity:
-            'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==',
-          license: 'MIT',
-        },
-      },
-    };
-    writeFileSync(join(project, 'package.json'), '{"name":"app","version":"1.0.0","license":"MIT"}\n');
-    writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
-    // The policy as the example ships it, and a test key where it expects the release key.
-    mkdirSync(join(project, 'examples', 'gitlab'), { recursive: true });
-    mkdirSync(join(project, 'examples', 'policies', 'keys'), { recursive: true });
-    copyFileSync(
-      join(ROOT, 'examples/gitlab/release-gate.yaml'),
-      join(project, 'examples/gitlab/release-gate.yaml'),
-    );
-    const keygen = await vouch(['keygen', '--alg', 'ecdsa-p256', '--out', join(work, 'release')], {
-      VOUCH_PASSWORD: PASSWORD,
+    const { commit, signingKey } = await releaseProject(work, {
+      policy: 'examples/gitlab/release-gate.yaml',
+      ignore: ['/dist/', '/release/', '/osv-npm.zip'],
     });
-    assert.equal(keygen.code, 0, keygen.stderr);
-    copyFileSync(join(work, 'release.pub'), join(project, 'examples/policies/keys/release.pub'));
-    // Build outputs are ignored, as in any project (`--strict` provenance refuses a dirty tree).
-    writeFileSync(join(project, '.gitignore'), '/dist/\n/release/\n/osv-npm.zip\n');
-    git('add', '.');
-    git('commit', '--quiet', '-m', 'v1.0.0');
-    const commit = git('rev-parse', 'HEAD');
-
-    // What the build job's non-vouch lines make: the package, the release folder, the OSV export.
-    mkdirSync(join(project, 'dist'));
-    mkdirSync(join(project, 'release'));
-    writeFileSync(join(project, 'dist', 'app.tgz'), 'the package bytes\n');
-    const osv = join(VECTORS, 'osv');
-    const records = readdirSync(osv).filter((f) => f.startsWith('GHSA-'));
-    const zip = spawnSync('zip', [
-      '-q',
-      '-j',
-      join(project, 'osv-npm.zip'),
-      ...records.map((f) => join(osv, f)),
-    ]);
-    assert.equal(zip.status, 0, String(zip.stderr));
+    buildOutputs(project);
 
     Object.assign(env, {
       GITLAB_CI: 'true',
@@ -130,7 +74,7 @@ describe('the GitLab example pipeline, replayed with the real CLI', () => {
       CI_RUNNER_VERSION: '17.9.1',
       npm_config_user_agent: 'npm/10.8.2 node/v20.17.0 linux x64 workspaces/false',
       XDG_DATA_HOME: join(work, 'data'),
-      VOUCH_SIGNING_KEY: readFileSync(join(work, 'release.key'), 'utf8'),
+      VOUCH_SIGNING_KEY: signingKey,
       VOUCH_PASSWORD: PASSWORD,
     });
     process.chdir(project);

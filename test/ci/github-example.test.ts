@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CliResult, vouch } from '../cli/harness.js';
-import { tempDir, VECTORS } from '../helpers.js';
+import { tempDir } from '../helpers.js';
 import { obj, ROOT, runAction, stepsOf, str, workflowJobs } from './ci-fixture.js';
+import { buildOutputs, PASSWORD, releaseProject } from './replay.js';
 
 // The GitHub example, replayed with the real CLI: every `uses: ./` step of examples/github/release.yml, as the
 // action hands it to vouch (recorded by running the action's script), run in job order in a checkout of
@@ -33,8 +33,6 @@ const PUSH = JSON.parse(
   readFileSync(join(ROOT, 'test/attest/provenance/fixtures/github-push/input.json'), 'utf8'),
 ) as PushFixture;
 
-const PASSWORD = 'correct horse battery staple';
-
 interface Sarif {
   runs: {
     results: { ruleId: string }[];
@@ -51,50 +49,10 @@ describe('the GitHub example workflow, replayed with the real CLI', () => {
   let signingKey = '';
 
   before(async () => {
-    const git = (...args: string[]): string => {
-      const r = spawnSync('git', ['-C', project, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
-        encoding: 'utf8',
-      });
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout.trim();
-    };
-    mkdirSync(project);
-    git('init', '--quiet');
-    const lock = {
-      name: 'app',
-      version: '1.0.0',
-      lockfileVersion: 3,
-      requires: true,
-      packages: {
-        '': { name: 'app', version: '1.0.0', license: 'MIT', dependencies: { ms: '^2.1.3' } },
-        'node_modules/ms': {
-          version: '2.1.3',
-          resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz',
-          integrity:
-            'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==',
-          license: 'MIT',
-        },
-      },
-    };
-    writeFileSync(join(project, 'package.json'), '{"name":"app","version":"1.0.0","license":"MIT"}\n');
-    writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
-    // The policy as the example ships it, and a test key where it expects the release key.
-    mkdirSync(join(project, 'examples', 'policies', 'keys'), { recursive: true });
-    copyFileSync(
-      join(ROOT, 'examples/policies/release-gate.yaml'),
-      join(project, 'examples/policies/release-gate.yaml'),
-    );
-    const keygen = await vouch(['keygen', '--alg', 'ecdsa-p256', '--out', join(work, 'release')], {
-      VOUCH_PASSWORD: PASSWORD,
-    });
-    assert.equal(keygen.code, 0, keygen.stderr);
-    copyFileSync(join(work, 'release.pub'), join(project, 'examples/policies/keys/release.pub'));
-    signingKey = readFileSync(join(work, 'release.key'), 'utf8');
-    // Build outputs are ignored, as in any project (`--strict` provenance refuses a dirty tree).
-    writeFileSync(join(project, '.gitignore'), '/dist/\n/release/\n/osv-npm.zip\n/vouch.sarif\n');
-    git('add', '.');
-    git('commit', '--quiet', '-m', 'v1.0.0');
-    commit = git('rev-parse', 'HEAD');
+    ({ commit, signingKey } = await releaseProject(work, {
+      policy: 'examples/policies/release-gate.yaml',
+      ignore: ['/dist/', '/release/', '/osv-npm.zip', '/vouch.sarif'],
+    }));
     process.chdir(project);
   });
   after(() => process.chdir(home));
@@ -129,13 +87,7 @@ describe('the GitHub example workflow, replayed with the real CLI', () => {
   ): Promise<{ results: Map<string, CliResult>; sarif: Sarif }> {
     for (const p of ['dist', 'release', 'osv-npm.zip', 'vouch.sarif'])
       rmSync(p, { recursive: true, force: true });
-    mkdirSync('dist');
-    mkdirSync('release');
-    writeFileSync(join('dist', 'app.tgz'), 'the package bytes\n');
-    const osv = join(VECTORS, 'osv');
-    const records = readdirSync(osv).filter((f) => f.startsWith('GHSA-'));
-    const zip = spawnSync('zip', ['-q', '-j', 'osv-npm.zip', ...records.map((f) => join(osv, f))]);
-    assert.equal(zip.status, 0, String(zip.stderr));
+    buildOutputs('.');
     const results = new Map<string, CliResult>();
     let output = '';
     for (const { step, argv } of calls) {
