@@ -7,13 +7,14 @@
 // the answer comes): 1 connection, the latency of one admission at a time; 10 connections, saturation (one
 // event loop decides one request at a time, so latency there is about 10 service times). autocannon's
 // rate-limited mode is not used: it sends each second's quota in a burst at the start of the second.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { generateSbom } from '../src/attest/index.js';
 import { ALGORITHMS, createFileSigner, exportPublicKeyPem, generateKeyPair } from '../src/crypto/index.js';
 import { attestImage, createRegistryClient, parseReference, signImage } from '../src/oci/index.js';
+import { vouchServer } from '../test/cli/harness.js';
 import { pushImage } from '../test/oci/image.js';
 import { startRegistry } from '../test/oci/registry.js';
 import { CDX, finding, NOW, provenance, releaseGate, SLSA, VULNS, vulns } from '../test/policy/fixtures.js';
@@ -112,13 +113,8 @@ try {
   for (const a of doc.spec.attestations) delete a['maxAge'];
   writeFileSync(join(dir, 'policy.yaml'), JSON.stringify(doc, null, 2));
 
-  server = spawn(
-    process.execPath,
+  const started = await vouchServer(
     [
-      '--import',
-      'tsx',
-      join(REPO, 'src', 'cli', 'main.ts'),
-      'server',
       '--listen',
       '127.0.0.1:0',
       '--data-dir',
@@ -130,21 +126,11 @@ try {
       '--log-level',
       'warn',
     ],
-    { env: { PATH: process.env['PATH'], HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { HOME: dir },
+    { tls: false, timeoutMs: 30_000 },
   );
-  let stderr = '';
-  server.stderr?.on('data', (b: Buffer) => {
-    stderr += b.toString();
-  });
-  let url = '';
-  const started = Date.now();
-  while (url === '') {
-    const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-    if (m !== null) url = m[1] as string;
-    else if (server.exitCode !== null || Date.now() - started > 30_000)
-      throw new Error(`vouch server did not start: ${stderr}`);
-    else await new Promise((r) => setTimeout(r, 20));
-  }
+  server = started.child;
+  const url = started.url;
 
   const review = JSON.parse(
     readFileSync(join(REPO, 'test', 'server', 'fixtures', 'admission', 'deployment-create.json'), 'utf8'),

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { CliIO } from '../../src/cli/io.js';
 import { run } from '../../src/cli/program.js';
@@ -41,4 +41,36 @@ export function vouchProcess(args: readonly string[], env: NodeJS.ProcessEnv = {
     ...(cwd === undefined ? {} : { cwd }),
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Starts `vouch server <args>` from the real entry point in a child process and waits for the address it logs
+ * (an https one when `tls`); the child is killed if it does not listen within `timeoutMs`.
+ */
+export async function vouchServer(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  o: { tls: boolean; timeoutMs: number },
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'server', ...args], {
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const listening = o.tls
+    ? /listening on (https:\/\/127\.0\.0\.1:\d+)/
+    : /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+  const started = Date.now();
+  for (;;) {
+    const m = listening.exec(stderr);
+    if (m !== null) return { child, url: m[1] as string };
+    if (child.exitCode !== null || Date.now() - started > o.timeoutMs) {
+      child.kill('SIGTERM');
+      throw new Error(`vouch server did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

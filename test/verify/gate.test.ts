@@ -2,7 +2,7 @@
 // Vouch, the policy gate resolving tags and discovering evidence, `vouch oci verify --policy`, and the
 // `vouch server` process answering AdmissionReview over TLS as the Kubernetes API server calls it.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -25,7 +25,7 @@ import {
 } from '../../src/oci/index.js';
 import { type CompiledPolicy, compilePolicy } from '../../src/policy/index.js';
 import { createPolicyGate, type PolicyGate } from '../../src/verify/index.js';
-import { vouch } from '../cli/harness.js';
+import { vouch, vouchServer } from '../cli/harness.js';
 import { tempDir } from '../helpers.js';
 import { pushImage } from '../oci/image.js';
 import { startRegistry, type TestRegistry } from '../oci/registry.js';
@@ -198,13 +198,8 @@ describe('verify/gate: images in a real registry', () => {
       const certs = join(dir, 'certs');
       execFileSync('sh', [join(REPO, 'examples', 'kubernetes', 'make-certs.sh'), certs], { stdio: 'pipe' });
       ca = readFileSync(join(certs, 'ca.crt'));
-      server = spawn(
-        process.execPath,
+      const started = await vouchServer(
         [
-          '--import',
-          'tsx',
-          join(REPO, 'src', 'cli', 'main.ts'),
-          'server',
           '--listen',
           '127.0.0.1:0',
           '--data-dir',
@@ -218,20 +213,11 @@ describe('verify/gate: images in a real registry', () => {
           '--log-level',
           'warn',
         ],
-        { env: { PATH: process.env['PATH'], HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
+        { HOME: dir },
+        { tls: true, timeoutMs: 20_000 },
       );
-      let stderr = '';
-      server.stderr?.on('data', (b: Buffer) => {
-        stderr += b.toString();
-      });
-      const started = Date.now();
-      while (port === 0) {
-        const m = /listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
-        if (m !== null) port = Number(m[1]);
-        else if (server.exitCode !== null || Date.now() - started > 20_000)
-          throw new Error(`vouch server did not start: ${stderr}`);
-        else await new Promise((r) => setTimeout(r, 20));
-      }
+      server = started.child;
+      port = Number(new URL(started.url).port);
     });
     after(() => {
       server.kill('SIGTERM');
