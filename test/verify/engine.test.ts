@@ -310,14 +310,14 @@ describe('verify/engine: verifyWithPolicy', () => {
           },
         }),
       );
-    const run = async (name: string) => {
+    const run = async (name: string, trusted = true) => {
       const module = readFileSync(join(V, name));
       return verifyWithPolicy({
         artifact: { digest: `sha256:${createHash('sha256').update(module).digest('hex')}`, name },
         evidence: [bytesOf(readFileSync(join(V, `${name}.intoto.jsonl`), 'utf8').trim())],
         policy: await policyFor(),
         tier: 'fast',
-        trustedRoot: root,
+        ...(trusted ? { trustedRoot: root } : {}),
         now: NOW,
       });
     };
@@ -337,17 +337,7 @@ describe('verify/engine: verifyWithPolicy', () => {
     });
 
     it('without a trusted root, keyless evidence is a denial (ERR_VERIFY_NO_TRUST), not a skip', async () => {
-      const module = readFileSync(join(V, 'MODULE.bazel'));
-      const d = await verifyWithPolicy({
-        artifact: {
-          digest: `sha256:${createHash('sha256').update(module).digest('hex')}`,
-          name: 'MODULE.bazel',
-        },
-        evidence: [bytesOf(readFileSync(join(V, 'MODULE.bazel.intoto.jsonl'), 'utf8').trim())],
-        policy: await policyFor(),
-        tier: 'fast',
-        now: NOW,
-      });
+      const d = await run('MODULE.bazel', false);
       assert.equal(check(d, 'input.evidence.0').code, 'ERR_VERIFY_NO_TRUST');
       assert.equal(d.allow, false);
     });
