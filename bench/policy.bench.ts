@@ -24,7 +24,16 @@ import {
   type Tier,
 } from '../src/policy/index.js';
 import { type Evidence, verifyBundle, verifyWithPolicy } from '../src/verify/index.js';
-import { CDX, finding, NOW, provenance, releaseGate, SLSA, VULNS, vulns } from '../test/policy/fixtures.js';
+import {
+  CDX,
+  finding,
+  keyedReleaseGate,
+  NOW,
+  provenance,
+  SLSA,
+  VULNS,
+  vulns,
+} from '../test/policy/fixtures.js';
 import { opsPerSecond, type Row, report } from './lib.js';
 
 const SECONDS = Number(process.env['VOUCH_BENCH_POLICY_SECONDS'] ?? 2);
@@ -45,13 +54,9 @@ const sha = createHash('sha256').update(artifactBytes).digest();
 const artifact = { digest: `sha256:${sha.toString('hex')}`, name: 'dist/app.tgz' };
 
 // The release gate of the policy tests with this key; no maxAge (key bundles carry no verified time).
-const doc = releaseGate() as {
-  spec: { signatures: Record<string, unknown>; attestations: Record<string, unknown>[] };
-};
-doc.spec.signatures['keys'] = [{ name: 'release', publicKey: exportPublicKeyPem(pair.publicKey) }];
-delete doc.spec.signatures['maxAge'];
-for (const a of doc.spec.attestations) delete a['maxAge'];
-const policy: CompiledPolicy = await compilePolicy(JSON.stringify(doc));
+const policy: CompiledPolicy = await compilePolicy(
+  JSON.stringify(keyedReleaseGate([{ name: 'release', publicKey: exportPublicKeyPem(pair.publicKey) }])),
+);
 
 const sbom = await generateSbom({
   lockfile: LOCKFILE,

@@ -17,7 +17,16 @@ import { attestImage, createRegistryClient, parseReference, signImage } from '..
 import { vouchServer } from '../test/cli/harness.js';
 import { pushImage } from '../test/oci/image.js';
 import { startRegistry } from '../test/oci/registry.js';
-import { CDX, finding, NOW, provenance, releaseGate, SLSA, VULNS, vulns } from '../test/policy/fixtures.js';
+import {
+  CDX,
+  finding,
+  keyedReleaseGate,
+  NOW,
+  provenance,
+  SLSA,
+  VULNS,
+  vulns,
+} from '../test/policy/fixtures.js';
 import { type Row, report, workPath } from './lib.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -104,13 +113,10 @@ try {
 
   // The release gate of policy.bench.ts, matching the registry's images; no maxAge (key signatures carry no
   // verified time, and the fixtures' scan dates are fixed).
-  const doc = releaseGate() as {
-    spec: { match: unknown[]; signatures: Record<string, unknown>; attestations: Record<string, unknown>[] };
+  const doc = keyedReleaseGate([{ name: 'release', publicKey: exportPublicKeyPem(pair.publicKey) }]) as {
+    spec: { match: unknown[] };
   };
   doc.spec.match = [{ oci: `${reg.host}/acme/*` }];
-  doc.spec.signatures['keys'] = [{ name: 'release', publicKey: exportPublicKeyPem(pair.publicKey) }];
-  delete doc.spec.signatures['maxAge'];
-  for (const a of doc.spec.attestations) delete a['maxAge'];
   writeFileSync(join(dir, 'policy.yaml'), JSON.stringify(doc, null, 2));
 
   const started = await vouchServer(

@@ -88,6 +88,15 @@ export function releaseGate(): Json {
   };
 }
 
+/** The release gate with these keys and no maxAge: a bundle signed by a key carries no verified time. */
+export function keyedReleaseGate(keys: readonly { name: string; publicKey: string }[]): Json {
+  const doc = releaseGate() as { spec: { signatures: Json; attestations: Json[] } };
+  doc.spec.signatures['keys'] = [...keys];
+  delete doc.spec.signatures['maxAge'];
+  for (const a of doc.spec.attestations) delete a['maxAge'];
+  return doc;
+}
+
 export async function compile(
   doc: Json,
   opts: { source?: string; baseDir?: string } = {},

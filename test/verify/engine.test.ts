@@ -37,7 +37,7 @@ import {
   verifyWithPolicy,
 } from '../../src/verify/index.js';
 import { expectCode, tempDir, VECTORS } from '../helpers.js';
-import { BUILDER, provenance, releaseGate, sbom, vulns } from '../policy/fixtures.js';
+import { BUILDER, keyedReleaseGate, provenance, sbom, vulns } from '../policy/fixtures.js';
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const CDX = 'https://cyclonedx.org/bom';
@@ -59,19 +59,15 @@ async function newKey(id: 'ecdsa-p256' | 'ed25519'): Promise<Key> {
   };
 }
 
-/** The release gate of the policy tests without maxAge (key bundles carry no verified time) and with our keys. */
+/** The release gate of the policy tests with our keys (and no maxAge). */
 interface GateDoc {
-  spec: {
-    signatures: { keys: Record<string, unknown>[]; maxAge?: string; threshold?: number };
-    attestations: { maxAge?: string }[];
-  };
+  spec: { signatures: { keys: Record<string, unknown>[]; threshold?: number } };
 }
 
 async function gate(keys: readonly Key[], tweak: (doc: GateDoc) => void = () => {}): Promise<CompiledPolicy> {
-  const doc = releaseGate() as unknown as GateDoc;
-  doc.spec.signatures.keys = keys.map((k, i) => ({ name: `key${i}`, publicKey: k.pem }));
-  delete doc.spec.signatures.maxAge;
-  for (const a of doc.spec.attestations) delete a.maxAge;
+  const doc = keyedReleaseGate(
+    keys.map((k, i) => ({ name: `key${i}`, publicKey: k.pem })),
+  ) as unknown as GateDoc;
   tweak(doc);
   return compilePolicy(JSON.stringify(doc));
 }
