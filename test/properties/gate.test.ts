@@ -6,23 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  ALGORITHMS,
-  createFileSigner,
-  exportPublicKeyPem,
-  generateKeyPair,
-  type Signer,
-} from '../../src/crypto/index.js';
-import {
-  buildStatement,
-  serializeBundle,
-  signBlobToBundle,
-  signStatementToBundle,
-} from '../../src/envelope/index.js';
+import { serializeBundle, signBlobToBundle } from '../../src/envelope/index.js';
 import { type CompiledPolicy, compilePolicy } from '../../src/policy/index.js';
 import { type Evidence, verifyWithPolicy } from '../../src/verify/index.js';
 import { tempDir } from '../helpers.js';
 import { provenance, sbom } from '../policy/fixtures.js';
+import { attestBundle, newKey } from '../verify/keys.js';
 
 const RUNS = Number(process.env['VOUCH_PROPERTY_RUNS'] ?? 150);
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -97,8 +86,7 @@ describe('properties: the gate never turns damaged evidence into an allow', () =
   before(async () => {
     writeFileSync(file, 'release bytes\n');
     digest = `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
-    const pair = await generateKeyPair(ALGORITHMS['ecdsa-p256']);
-    const signer: Signer = createFileSigner(pair.privateKey);
+    const { signer, pem } = await newKey();
     policy = await compilePolicy(
       JSON.stringify({
         apiVersion: 'vouch.dev/v1',
@@ -106,7 +94,7 @@ describe('properties: the gate never turns damaged evidence into an allow', () =
         metadata: { name: 'props' },
         spec: {
           match: [{ name: 'app.tgz' }],
-          signatures: { keys: [{ name: 'release', publicKey: exportPublicKeyPem(pair.publicKey) }] },
+          signatures: { keys: [{ name: 'release', publicKey: pem }] },
           attestations: [
             { id: 'provenance', predicateType: 'slsa' },
             { id: 'sbom', predicateType: 'cyclonedx' },
@@ -118,18 +106,7 @@ describe('properties: the gate never turns damaged evidence into an allow', () =
     const attest = async (predicateType: string, predicate: unknown): Promise<Evidence> => ({
       kind: 'bundle',
       source: predicateType,
-      bytes: Buffer.from(
-        serializeBundle(
-          await signStatementToBundle(
-            signer,
-            buildStatement({
-              subjects: [{ name: 'app.tgz', digest: { sha256: digest.slice(7) } }],
-              predicateType,
-              predicate,
-            }),
-          ),
-        ),
-      ),
+      bytes: Buffer.from(await attestBundle(signer, { name: 'app.tgz', digest }, predicateType, predicate)),
     });
     const sig: Evidence = {
       kind: 'bundle',

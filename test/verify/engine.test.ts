@@ -1,18 +1,11 @@
 // The verification engine: real bundles signed with real keys (and a real GitHub keyless attestation),
 // verified against a policy's trust, then decided by the policy. Every bad item must deny.
 import assert from 'node:assert/strict';
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import {
-  ALGORITHMS,
-  type Artifact,
-  createFileSigner,
-  exportPublicKeyPem,
-  generateKeyPair,
-  type Signer,
-} from '../../src/crypto/index.js';
+import type { Artifact } from '../../src/crypto/index.js';
 import {
   buildStatement,
   dsseToJson,
@@ -21,7 +14,6 @@ import {
   serializeStatement,
   signBlobToBundle,
   signDsse,
-  signStatementToBundle,
 } from '../../src/envelope/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from '../../src/oci/index.js';
 import {
@@ -38,26 +30,12 @@ import {
 } from '../../src/verify/index.js';
 import { expectCode, tempDir, VECTORS } from '../helpers.js';
 import { BUILDER, keyedReleaseGate, provenance, sbom, vulns } from '../policy/fixtures.js';
+import { attestBundle, type Key, newKey } from './keys.js';
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const CDX = 'https://cyclonedx.org/bom';
 const VULNS = 'https://in-toto.io/attestation/vulns/v0.2';
 const NOW = new Date('2026-03-01T12:00:00Z');
-
-interface Key {
-  signer: Signer;
-  publicKey: KeyObject;
-  pem: string;
-}
-
-async function newKey(id: 'ecdsa-p256' | 'ed25519'): Promise<Key> {
-  const pair = await generateKeyPair(ALGORITHMS[id]);
-  return {
-    signer: createFileSigner(pair.privateKey),
-    publicKey: pair.publicKey,
-    pem: exportPublicKeyPem(pair.publicKey),
-  };
-}
 
 /** The release gate of the policy tests with our keys (and no maxAge). */
 interface GateDoc {
@@ -88,17 +66,8 @@ describe('verify/engine: verifyWithPolicy', () => {
   let file: string;
   let digest: string;
   let content: Artifact;
-  const attest = async (key: Key, predicateType: string, predicate: unknown, sha = digest) =>
-    serializeBundle(
-      await signStatementToBundle(
-        key.signer,
-        buildStatement({
-          subjects: [{ name: 'dist/app.tgz', digest: { sha256: sha.slice(7) } }],
-          predicateType,
-          predicate,
-        }),
-      ),
-    );
+  const attest = (key: Key, predicateType: string, predicate: unknown, sha = digest) =>
+    attestBundle(key.signer, { name: 'dist/app.tgz', digest: sha }, predicateType, predicate);
   let good: Evidence[];
 
   before(async () => {

@@ -3,18 +3,10 @@
 // `vouch server` process answering AdmissionReview over TLS as the Kubernetes API server calls it.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import type { KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  ALGORITHMS,
-  createFileSigner,
-  exportPublicKeyPem,
-  generateKeyPair,
-  type Signer,
-} from '../../src/crypto/index.js';
 import { serializeBundle, signBlobToBundle } from '../../src/envelope/index.js';
 import {
   attestImage,
@@ -30,6 +22,7 @@ import { tempDir } from '../helpers.js';
 import { pushImage } from '../oci/image.js';
 import { startRegistry, type TestRegistry } from '../oci/registry.js';
 import { provenance } from '../policy/fixtures.js';
+import { type Key, newKey } from './keys.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -66,7 +59,7 @@ spec:
 describe('verify/gate: images in a real registry', () => {
   const dir = tempDir('vouch-gate-');
   let reg: TestRegistry;
-  let release: { signer: Signer; publicKey: KeyObject };
+  let release: Key;
   let policy: CompiledPolicy;
   let gate: PolicyGate;
   const client = createRegistryClient({ env: {} });
@@ -76,9 +69,8 @@ describe('verify/gate: images in a real registry', () => {
 
   before(async () => {
     reg = await startRegistry();
-    const pair = await generateKeyPair(ALGORITHMS['ecdsa-p256']);
-    release = { signer: createFileSigner(pair.privateKey), publicKey: pair.publicKey };
-    writeFileSync(join(dir, 'release.pub'), exportPublicKeyPem(pair.publicKey));
+    release = await newKey();
+    writeFileSync(join(dir, 'release.pub'), release.pem);
     writeFileSync(join(dir, 'policy.yaml'), policyText(reg.host));
     policy = await compilePolicy(readFileSync(join(dir, 'policy.yaml')), {
       source: join(dir, 'policy.yaml'),
@@ -296,9 +288,8 @@ describe('verify/gate: warm caches', () => {
     const dir = tempDir('vouch-gate-cache-');
     const reg = await startRegistry();
     try {
-      const pair = await generateKeyPair(ALGORITHMS['ecdsa-p256']);
-      const signer = createFileSigner(pair.privateKey);
-      writeFileSync(join(dir, 'release.pub'), exportPublicKeyPem(pair.publicKey));
+      const { signer, pem } = await newKey();
+      writeFileSync(join(dir, 'release.pub'), pem);
       writeFileSync(join(dir, 'policy.yaml'), policyText(reg.host));
       const policy = await compilePolicy(readFileSync(join(dir, 'policy.yaml')), {
         source: join(dir, 'policy.yaml'),
