@@ -233,6 +233,33 @@ describe('server: limits and errors from the gate', () => {
   });
 });
 
+/** A gate whose API calls wait until `release()`, counting how many started. */
+function heldGate(): {
+  gate: TestGate;
+  started: () => number;
+  release: () => void;
+  entered: Promise<void>;
+} {
+  let started = 0;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let entered: () => void = () => undefined;
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const gate = new TestGate({
+    verify: async () => {
+      started++;
+      entered();
+      await held;
+      return decision(true, [check('signatures.threshold', 'pass')]);
+    },
+  });
+  return { gate, started: () => started, release, entered: inside };
+}
+
 describe('server: gate calls bounded across requests', () => {
   const api = { artifact: { digest: DIGEST }, bundles: [] };
   const pod = (image: string) => {
@@ -241,33 +268,6 @@ describe('server: gate calls bounded across requests', () => {
     (spec['template'] as Json)['spec'] = { containers: [{ name: 'c', image }] };
     return r;
   };
-
-  /** A gate whose API calls wait until `release()`, counting how many started. */
-  function heldGate(): {
-    gate: TestGate;
-    started: () => number;
-    release: () => void;
-    entered: Promise<void>;
-  } {
-    let started = 0;
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    const gate = new TestGate({
-      verify: async () => {
-        started++;
-        entered();
-        await held;
-        return decision(true, [check('signatures.threshold', 'pass')]);
-      },
-    });
-    return { gate, started: () => started, release, entered: inside };
-  }
 
   it('when every slot is taken and the queue is full: 503 for the API, a denial for the webhook', async (t) => {
     const h = heldGate();
@@ -427,27 +427,12 @@ describe('server: data directory and lifecycle', () => {
   });
 
   it('closes gracefully: a request in flight completes, then new connections are refused', async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    const server = await startServer(
-      new TestGate({
-        verify: async () => {
-          entered();
-          await held;
-          return decision(true, [check('signatures.threshold', 'pass')]);
-        },
-      }),
-    );
+    const h = heldGate();
+    const server = await startServer(h.gate);
     const pending = call(server.url, 'POST', '/api/v1/verify', { artifact: { digest: DIGEST }, bundles: [] });
-    await inside;
+    await h.entered;
     const closing = server.close();
-    release();
+    h.release();
     const r = await pending;
     assert.equal(r.status, 200);
     assert.equal((r.json as { allow: boolean }).allow, true);
